@@ -1,0 +1,101 @@
+// ISO 7816-4 command and response APDUs, status words, and the transaction object that card code
+// must hold to talk to the card.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "jpki/bytes.h"
+#include "jpki/transport.h"
+
+namespace jpki::apdu {
+
+// Status words this card answers (see shared/reference/jpki-card.md §4). 63Cx is a family:
+// use triesLeft(). Values not listed here still round-trip as plain numbers.
+enum class Sw : std::uint16_t {
+  Ok = 0x9000,
+  WarningEndOfFile = 0x6282,
+  VerifyFailedBase = 0x63C0,  // 63Cx: x tries left
+  WrongLength = 0x6700,
+  LogicalChannelNotSupported = 0x6881,
+  SecureMessagingNotSupported = 0x6882,
+  SecurityStatusNotSatisfied = 0x6982,
+  AuthMethodBlocked = 0x6983,
+  ReferenceDataBlocked = 0x6984,  // JPKI: VERIFY on a locked PIN
+  ConditionsNotSatisfied = 0x6985,
+  NoCurrentEf = 0x6986,
+  FileNotFound = 0x6A82,
+  WrongP1P2 = 0x6A86,
+  WrongP1P2Offset = 0x6B00,  // READ BINARY offset beyond the EF
+  InsNotSupported = 0x6D00,
+  ClaNotSupported = 0x6E00,
+};
+
+// Human-readable text for any status word ("6982 security status not satisfied").
+std::string swText(std::uint16_t sw);
+// For 63Cx, x; otherwise nullopt.
+std::optional<int> triesLeft(std::uint16_t sw);
+
+struct Command {
+  std::uint8_t cla = 0x00;
+  std::uint8_t ins = 0x00;
+  std::uint8_t p1 = 0x00;
+  std::uint8_t p2 = 0x00;
+  Bytes data;
+  // Expected response length: nullopt = no Le (case 1/3); 256 (or 65536 extended) = "00".
+  std::optional<std::uint32_t> le;
+  // True for commands whose data is secret (VERIFY): traces print "**" instead of the data.
+  bool sensitive = false;
+
+  // Short APDU encoding; throws Error(InvalidInput) if data > 255 or le > 256. Extended encoding
+  // only when explicitly asked for.
+  [[nodiscard]] Bytes encode(bool extended = false) const;
+  // "00 A4 04 0C 0A D3.." with sensitive data masked.
+  [[nodiscard]] std::string traceText() const;
+};
+
+// Named factories (ISO 7816-4 §11; JPKI deviations cited in apdu/commands.cpp).
+Command selectAid(ByteView aid);             // 00 A4 04 0C Lc AID      (no FCI)
+Command selectEf(std::uint16_t fid);         // 00 A4 02 0C 02 FID      (no FCI)
+Command readBinary(std::uint16_t offset, std::uint32_t le);  // 00 B0 off Le (le 1..256)
+Command verify(ByteView pin);                // 00 20 00 80 Lc PIN (sensitive)
+Command verifyStatus();                      // 00 20 00 80        (case 1: tries left, no try spent)
+Command computeSignature(ByteView digestInfo);  // 80 2A 00 80 Lc data 00
+Command getChallenge(std::uint32_t length);  // 00 84 00 00 Le
+
+struct Response {
+  Bytes data;
+  std::uint16_t sw = 0;
+
+  // Splits data||SW1SW2; throws Error(BadResponse) when shorter than two bytes.
+  static Response parse(const Bytes& raw);
+  [[nodiscard]] bool ok() const noexcept { return sw == 0x9000; }
+};
+
+// Observer for the APDU trace (off by default). Receives one line per exchange, PIN bytes masked.
+using TraceSink = std::function<void(const std::string& line)>;
+void setTraceSink(TraceSink sink);
+
+// The capability to talk to the card: holds one PC/SC transaction for its lifetime. send() handles
+// 61xx (GET RESPONSE) and 6Cxx (resend with the right Le) with bounded loops.
+class Transaction {
+ public:
+  explicit Transaction(CardConnection& connection);
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction();
+
+  // True when the card was reset since this connection last used it (see CardConnection).
+  [[nodiscard]] bool cardWasReset() const noexcept { return reset_; }
+  Response send(const Command& command);
+  [[nodiscard]] unsigned apduCount() const noexcept { return count_; }
+
+ private:
+  CardConnection& connection_;
+  bool reset_ = false;
+  unsigned count_ = 0;
+};
+
+}  // namespace jpki::apdu

@@ -1,0 +1,64 @@
+// The transport interface: bytes in, bytes out, inside transactions. The PC/SC implementation
+// (apdu/pcsc/) is the only code that includes winscard.h; the virtual card provides an in-process
+// implementation for unit tests. Every method may throw jpki::Error with a transport Errc.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "jpki/bytes.h"
+
+namespace jpki {
+
+// A connection to the card in one reader (PC/SC: one SCARDHANDLE, shared mode, T=1).
+class CardConnection {
+ public:
+  virtual ~CardConnection() = default;
+
+  // Starts an exclusive transaction: no other process can send APDUs until endTransaction().
+  // Returns true when the card has been reset (by anyone) since this connection last talked to
+  // it; the connection has already reconnected, but everything selected or verified on the card
+  // is gone. Throws Errc::NoCard / CardRemoved when the card is gone.
+  virtual bool beginTransaction() = 0;
+  virtual void endTransaction() noexcept = 0;
+
+  // Sends one command APDU and returns the full response (data + SW1 SW2). Must be called inside
+  // a transaction. Throws Errc::CardRemoved, CardReset (reset during the transaction), Timeout...
+  virtual Bytes transmit(const Bytes& command) = 0;
+
+  [[nodiscard]] virtual Bytes atr() const = 0;
+  [[nodiscard]] virtual std::string readerName() const = 0;
+};
+
+struct ReaderState {
+  std::string name;
+  bool cardPresent = false;
+  Bytes atr;                  // empty when no card
+  std::uint32_t eventCount = 0;  // changes whenever a card is inserted or removed (PC/SC counter)
+};
+
+// The set of readers (PC/SC: one SCARDCONTEXT).
+class ReaderSystem {
+ public:
+  virtual ~ReaderSystem() = default;
+
+  // Current readers and their states. Cheap: no APDU is sent. Throws Errc::NoService when the
+  // service is unreachable (an empty list means a reachable service with no readers).
+  virtual std::vector<ReaderState> readers() = 0;
+
+  virtual std::unique_ptr<CardConnection> connect(const std::string& reader) = 0;
+
+  // Blocks until a reader is added or removed or a card is inserted or removed, the timeout runs
+  // out, or cancel() is called from another thread. Returns true when something changed.
+  virtual bool waitForChange(std::chrono::milliseconds timeout) = 0;
+  virtual void cancel() noexcept = 0;
+};
+
+// The PC/SC implementation (apdu/pcsc/pcsc_transport.cpp). Establishes its context lazily.
+std::unique_ptr<ReaderSystem> makePcscReaderSystem();
+
+}  // namespace jpki
