@@ -1,0 +1,47 @@
+// The module's typed configuration: a small "key = value" file whose path can be overridden by the
+// JPKI_PKCS11_CONF environment variable, plus a few environment overrides. Documented example:
+// config/jpki-pkcs11.conf.example.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace jpki::config {
+
+enum class Tokens { Both, AuthOnly, SignOnly };
+enum class LogLevel { Off, Error, Warning, Info, Debug };
+
+struct Config {
+  // Shell-style glob patterns (fnmatch) on the PC/SC reader name; empty include = all readers.
+  std::vector<std::string> readerInclude;
+  std::vector<std::string> readerExclude;
+  Tokens tokens = Tokens::Both;           // "auth-only" is the choice for browsers
+  bool signAlwaysAuthenticate = true;     // CKA_ALWAYS_AUTHENTICATE on the signature key
+  LogLevel logLevel = LogLevel::Warning;
+  std::string logFile;                    // empty: standard error
+  bool apduTrace = false;                 // APDU trace into the log (PIN bytes never printed)
+};
+
+struct LoadResult {
+  Config config;
+  std::vector<std::string> warnings;  // unknown keys, bad values (the default is kept for those)
+  std::filesystem::path source;       // the file read, empty when none was found
+};
+
+inline constexpr const char* kDefaultPath = "/etc/jpki-pkcs11/jpki-pkcs11.conf";
+inline constexpr const char* kPathEnv = "JPKI_PKCS11_CONF";
+
+// Parses file text. Never throws on bad content: every problem becomes a warning.
+LoadResult parse(std::string_view text);
+// Reads $JPKI_PKCS11_CONF, else kDefaultPath (a missing default file is not a warning; a missing
+// file named by the variable is), then applies environment overrides:
+// JPKI_PKCS11_TOKENS, JPKI_PKCS11_LOG_LEVEL, JPKI_PKCS11_LOG_FILE.
+LoadResult load();
+
+bool readerSelected(const Config& config, const std::string& readerName);
+const char* name(Tokens tokens);
+const char* name(LogLevel level);
+
+}  // namespace jpki::config

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages jpki-pkcs11 needs (only those missing), then configures and builds.
+#   scripts/setup.sh [BUILD_DIR] [extra cmake -D options…]      (default build dir: build/default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  cmake g++ make pkg-config openssl libssl-dev libpcsclite-dev pcscd vsmartcard-vpcd
+  libp11-kit-dev p11-kit libgtest-dev libcmocka-dev opensc gnutls-bin libnss3-tools
+  libengine-pkcs11-openssl xmlsec1 iproute2 util-linux procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing missing packages: ${missing[*]}"
+  if [[ $(id -u) == 0 ]]; then
+    SUDO=()
+  elif command -v sudo >/dev/null; then
+    echo "setup: not root, using sudo for apt-get"
+    SUDO=(sudo)
+  else
+    echo "setup: not root and no sudo: run as root, or install these first:" >&2
+    echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+  echo "setup: packages installed"
+else
+  echo "setup: all ${#PACKAGES[@]} required packages are installed"
+fi
+
+build_dir=${1:-build/default}
+shift || true
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+cmake --build "$build_dir" -j"$(nproc)"
+echo "setup: built in $build_dir"
