@@ -1,0 +1,165 @@
+// Command APDU encoding and the named factories for the commands the JPKI AP understands.
+// References: ISO/IEC 7816-4:2020 §5.1 (command-response pairs, short/extended Lc/Le),
+// §11.1.1 SELECT, §11.2.3 READ BINARY, §11.5.6 VERIFY, §11.5.3 GET CHALLENGE; the JPKI
+// deviations are described in shared/reference/jpki-card.md §3.
+#include <string>
+
+#include "jpki/apdu.h"
+#include "jpki/error.h"
+
+namespace jpki::apdu {
+
+namespace {
+constexpr std::size_t kShortMaxData = 255;
+constexpr std::uint32_t kShortMaxLe = 256;
+constexpr std::size_t kExtendedMaxData = 65535;
+constexpr std::uint32_t kExtendedMaxLe = 65536;
+}  // namespace
+
+Bytes Command::encode(bool extended) const {
+  Bytes out{cla, ins, p1, p2};
+  if (le && *le == 0) {
+    throw Error(Errc::InvalidInput, "APDU Le must be 1..256 (or absent)");
+  }
+  if (!extended) {
+    if (data.size() > kShortMaxData) {
+      throw Error(Errc::InvalidInput, "APDU data longer than 255 bytes needs extended length");
+    }
+    if (le && *le > kShortMaxLe) {
+      throw Error(Errc::InvalidInput, "APDU Le larger than 256 needs extended length");
+    }
+    out.reserve(5 + data.size() + 1);
+    if (!data.empty()) {
+      out.push_back(static_cast<std::uint8_t>(data.size()));
+      out.insert(out.end(), data.begin(), data.end());
+    }
+    if (le) {
+      out.push_back(static_cast<std::uint8_t>(*le & 0xFF));  // 256 encodes as 00
+    }
+    return out;
+  }
+  // Extended length (ISO 7816-4 §5.1): a leading 00, then two-byte Lc and/or Le.
+  if (data.size() > kExtendedMaxData) {
+    throw Error(Errc::InvalidInput, "APDU data longer than 65535 bytes");
+  }
+  if (le && *le > kExtendedMaxLe) {
+    throw Error(Errc::InvalidInput, "APDU Le larger than 65536");
+  }
+  out.reserve(7 + data.size() + 2);
+  if (!data.empty() || le) {
+    out.push_back(0x00);
+  }
+  if (!data.empty()) {
+    out.push_back(static_cast<std::uint8_t>(data.size() >> 8));
+    out.push_back(static_cast<std::uint8_t>(data.size() & 0xFF));
+    out.insert(out.end(), data.begin(), data.end());
+  }
+  if (le) {
+    out.push_back(static_cast<std::uint8_t>((*le >> 8) & 0xFF));  // 65536 encodes as 00 00
+    out.push_back(static_cast<std::uint8_t>(*le & 0xFF));
+  }
+  return out;
+}
+
+std::string Command::traceText() const {
+  std::string text = toHex(Bytes{cla, ins, p1, p2});
+  if (!data.empty()) {
+    if (sensitive) {
+      // Neither the PIN nor its length is shown.
+      text += " ** [secret data masked]";
+    } else {
+      const bool ext = data.size() > kShortMaxData;
+      text += ' ';
+      text += ext ? toHex(Bytes{0x00, static_cast<std::uint8_t>(data.size() >> 8),
+                                static_cast<std::uint8_t>(data.size() & 0xFF)})
+                  : toHex(Bytes{static_cast<std::uint8_t>(data.size())});
+      text += ' ';
+      text += toHex(data);
+    }
+  }
+  if (le) {
+    text += ' ';
+    text += toHex(Bytes{static_cast<std::uint8_t>(*le & 0xFF)});
+  }
+  return text;
+}
+
+// SELECT by DF name, P2=0C: "first occurrence, no response data" — JPKI clients never ask for
+// FCI (jpki-card.md §1).
+Command selectAid(ByteView aid) {
+  Command c;
+  c.ins = 0xA4;
+  c.p1 = 0x04;
+  c.p2 = 0x0C;
+  c.data.assign(aid.begin(), aid.end());
+  return c;
+}
+
+// SELECT EF under the current DF by file identifier (P1=02), no FCI (jpki-card.md §2).
+Command selectEf(std::uint16_t fid) {
+  Command c;
+  c.ins = 0xA4;
+  c.p1 = 0x02;
+  c.p2 = 0x0C;
+  c.data = {static_cast<std::uint8_t>(fid >> 8), static_cast<std::uint8_t>(fid & 0xFF)};
+  return c;
+}
+
+// READ BINARY with a 15-bit offset in P1-P2 (P1 bit 8 = 0, ISO 7816-4 §11.2.3).
+Command readBinary(std::uint16_t offset, std::uint32_t le) {
+  if (offset > 0x7FFF) {
+    throw Error(Errc::InvalidInput, "READ BINARY offset beyond 15 bits");
+  }
+  if (le == 0 || le > kShortMaxLe) {
+    throw Error(Errc::InvalidInput, "READ BINARY Le must be 1..256");
+  }
+  Command c;
+  c.ins = 0xB0;
+  c.p1 = static_cast<std::uint8_t>(offset >> 8);
+  c.p2 = static_cast<std::uint8_t>(offset & 0xFF);
+  c.le = le;
+  return c;
+}
+
+// VERIFY against the current EF (P2=80); JPKI PINs are plain ASCII, no padding (§3.3).
+Command verify(ByteView pin) {
+  Command c;
+  c.ins = 0x20;
+  c.p2 = 0x80;
+  c.data.assign(pin.begin(), pin.end());
+  c.sensitive = true;
+  return c;
+}
+
+// Empty VERIFY (case 1): answers 63Cx with the tries left and spends no try (§3.4).
+Command verifyStatus() {
+  Command c;
+  c.ins = 0x20;
+  c.p2 = 0x80;
+  return c;
+}
+
+// JPKI's proprietary COMPUTE DIGITAL SIGNATURE: CLA 80, INS 2A, P1 00 (card applies PKCS#1 v1.5
+// to the DigestInfo), P2 80 (current key EF), Le 00 (§3.6).
+Command computeSignature(ByteView digestInfo) {
+  Command c;
+  c.cla = 0x80;
+  c.ins = 0x2A;
+  c.p1 = 0x00;
+  c.p2 = 0x80;
+  c.data.assign(digestInfo.begin(), digestInfo.end());
+  c.le = 256;
+  return c;
+}
+
+Command getChallenge(std::uint32_t length) {
+  if (length == 0 || length > kShortMaxLe) {
+    throw Error(Errc::InvalidInput, "GET CHALLENGE length must be 1..256");
+  }
+  Command c;
+  c.ins = 0x84;
+  c.le = length;
+  return c;
+}
+
+}  // namespace jpki::apdu

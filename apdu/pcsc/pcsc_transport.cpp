@@ -1,0 +1,343 @@
+// The PC/SC implementation of jpki::ReaderSystem / jpki::CardConnection (the only code that
+// includes winscard.h). RAII for SCARDCONTEXT and SCARDHANDLE; resets are recovered with
+// SCardReconnect and reported to the caller; every wait is bounded.
+#include <winscard.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "jpki/error.h"
+#include "jpki/transport.h"
+#include "pcsc_error.h"
+
+namespace jpki {
+namespace {
+
+using pcsc::throwPcsc;
+
+constexpr int kMaxResetRecoveries = 3;
+constexpr int kMaxListAttempts = 3;
+constexpr DWORD kProtocols = SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
+constexpr std::size_t kMaxResponse = 65536 + 2;
+constexpr DWORD kMaxWaitMs = 60 * 60 * 1000;  // no wait longer than an hour
+const char kPnpReader[] = "\\\\?PnP?\\Notification";
+
+// One SCARDCONTEXT, established lazily and re-established when pcscd went away.
+class Context {
+ public:
+  Context() = default;
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+  ~Context() { release(); }
+
+  SCARDCONTEXT get() {
+    std::lock_guard lock(mutex_);
+    if (valid_ && SCardIsValidContext(handle_) != SCARD_S_SUCCESS) {
+      releaseLocked();
+    }
+    if (!valid_) {
+      SCARDCONTEXT h = 0;
+      const LONG rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, nullptr, nullptr, &h);
+      if (rv != SCARD_S_SUCCESS) {
+        throwPcsc(rv, "SCardEstablishContext");
+      }
+      handle_ = h;
+      valid_ = true;
+    }
+    return handle_;
+  }
+  // Forgets the context (after SCARD_E_NO_SERVICE etc.); the next get() establishes a new one.
+  void release() noexcept {
+    std::lock_guard lock(mutex_);
+    releaseLocked();
+  }
+  // Interrupts a blocking SCardGetStatusChange on this context (callable from any thread).
+  void cancel() noexcept {
+    std::lock_guard lock(mutex_);
+    if (valid_) {
+      SCardCancel(handle_);
+    }
+  }
+
+ private:
+  void releaseLocked() noexcept {
+    if (valid_) {
+      SCardReleaseContext(handle_);
+      valid_ = false;
+    }
+  }
+  std::mutex mutex_;
+  SCARDCONTEXT handle_ = 0;
+  bool valid_ = false;
+};
+
+// Runs `call(context)` and re-establishes the context once when the service was lost.
+template <typename Call>
+LONG withContext(Context& context, Call call) {
+  LONG rv = call(context.get());
+  if (pcsc::serviceLost(rv)) {
+    context.release();
+    rv = call(context.get());
+  }
+  return rv;
+}
+
+std::vector<std::string> listReaders(Context& context) {
+  for (int attempt = 0; attempt < kMaxListAttempts; ++attempt) {
+    DWORD size = 0;
+    LONG rv = withContext(context, [&](SCARDCONTEXT c) {
+      return SCardListReaders(c, nullptr, nullptr, &size);
+    });
+    if (rv == SCARD_E_NO_READERS_AVAILABLE) {
+      return {};
+    }
+    if (rv != SCARD_S_SUCCESS) {
+      throwPcsc(rv, "SCardListReaders");
+    }
+    std::vector<char> buffer(size + 1, '\0');
+    rv = SCardListReaders(context.get(), nullptr, buffer.data(), &size);
+    if (rv == SCARD_E_INSUFFICIENT_BUFFER) {
+      continue;  // a reader appeared between the two calls
+    }
+    if (rv == SCARD_E_NO_READERS_AVAILABLE) {
+      return {};
+    }
+    if (rv != SCARD_S_SUCCESS) {
+      throwPcsc(rv, "SCardListReaders");
+    }
+    std::vector<std::string> names;
+    for (const char* p = buffer.data(); p < buffer.data() + buffer.size() && *p != '\0';
+         p += names.back().size() + 1) {
+      names.emplace_back(p);
+    }
+    return names;
+  }
+  throw Error(Errc::Transport, "SCardListReaders: reader list kept changing");
+}
+
+// Current states of the given readers (timeout 0: never blocks).
+std::vector<SCARD_READERSTATE> currentStates(SCARDCONTEXT context,
+                                             const std::vector<std::string>& names) {
+  std::vector<SCARD_READERSTATE> states(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    states[i].szReader = names[i].c_str();
+    states[i].dwCurrentState = SCARD_STATE_UNAWARE;
+  }
+  if (states.empty()) {
+    return states;
+  }
+  const LONG rv = SCardGetStatusChange(context, 0, states.data(), static_cast<DWORD>(states.size()));
+  if (rv != SCARD_S_SUCCESS && rv != SCARD_E_TIMEOUT) {
+    throwPcsc(rv, "SCardGetStatusChange");
+  }
+  return states;
+}
+
+class PcscConnection final : public CardConnection {
+ public:
+  PcscConnection(std::shared_ptr<Context> context, std::string reader)
+      : context_(std::move(context)), reader_(std::move(reader)) {
+    SCARDHANDLE h = 0;
+    DWORD protocol = 0;
+    LONG rv = withContext(*context_, [&](SCARDCONTEXT c) {
+      return SCardConnect(c, reader_.c_str(), SCARD_SHARE_SHARED, kProtocols, &h, &protocol);
+    });
+    if (rv != SCARD_S_SUCCESS) {
+      throwPcsc(rv, "SCardConnect(" + reader_ + ")");
+    }
+    handle_ = h;
+    protocol_ = protocol;
+    refreshAtr();
+  }
+  PcscConnection(const PcscConnection&) = delete;
+  PcscConnection& operator=(const PcscConnection&) = delete;
+  ~PcscConnection() override { SCardDisconnect(handle_, SCARD_LEAVE_CARD); }
+
+  bool beginTransaction() override {
+    bool reset = resetPending_;
+    for (int attempt = 0; attempt <= kMaxResetRecoveries; ++attempt) {
+      const LONG rv = SCardBeginTransaction(handle_);
+      if (rv == SCARD_S_SUCCESS) {
+        resetPending_ = false;
+        return reset;
+      }
+      if (rv == SCARD_W_RESET_CARD) {
+        reconnect();
+        reset = true;
+        continue;
+      }
+      if (rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD) {
+        throw Error(Errc::CardRemoved, "SCardBeginTransaction(" + reader_ + "): card removed; " +
+                                           "a new card needs a new connection");
+      }
+      throwPcsc(rv, "SCardBeginTransaction(" + reader_ + ")");
+    }
+    throw Error(Errc::CardReset, "SCardBeginTransaction(" + reader_ + "): card keeps resetting");
+  }
+
+  void endTransaction() noexcept override { SCardEndTransaction(handle_, SCARD_LEAVE_CARD); }
+
+  Bytes transmit(const Bytes& command) override {
+    const SCARD_IO_REQUEST* pci = protocol_ == SCARD_PROTOCOL_T1 ? SCARD_PCI_T1 : SCARD_PCI_T0;
+    Bytes response(kMaxResponse);
+    DWORD length = static_cast<DWORD>(response.size());
+    const LONG rv = SCardTransmit(handle_, pci, command.data(), static_cast<DWORD>(command.size()),
+                                  nullptr, response.data(), &length);
+    switch (rv) {
+      case SCARD_S_SUCCESS:
+        response.resize(std::min<std::size_t>(length, response.size()));
+        return response;
+      case SCARD_W_RESET_CARD:
+        // Reconnect now so the next transaction works; the caller restarts its operation.
+        reconnect();
+        resetPending_ = true;
+        throw Error(Errc::CardReset, "SCardTransmit(" + reader_ + "): card was reset");
+      case SCARD_W_REMOVED_CARD:
+      case SCARD_E_NO_SMARTCARD:
+        throw Error(Errc::CardRemoved, "SCardTransmit(" + reader_ + "): card removed");
+      default:
+        throwPcsc(rv, "SCardTransmit(" + reader_ + ")");
+    }
+  }
+
+  [[nodiscard]] Bytes atr() const override { return atr_; }
+  [[nodiscard]] std::string readerName() const override { return reader_; }
+
+ private:
+  void reconnect() {
+    DWORD protocol = 0;
+    const LONG rv =
+        SCardReconnect(handle_, SCARD_SHARE_SHARED, kProtocols, SCARD_LEAVE_CARD, &protocol);
+    if (rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD) {
+      throw Error(Errc::CardRemoved, "SCardReconnect(" + reader_ + "): card removed");
+    }
+    if (rv != SCARD_S_SUCCESS) {
+      throwPcsc(rv, "SCardReconnect(" + reader_ + ")");
+    }
+    protocol_ = protocol;
+    refreshAtr();
+  }
+
+  void refreshAtr() {
+    BYTE atr[MAX_ATR_SIZE];
+    DWORD atrLength = sizeof atr;
+    char name[MAX_READERNAME];
+    DWORD nameLength = sizeof name;
+    DWORD state = 0;
+    DWORD protocol = 0;
+    if (SCardStatus(handle_, name, &nameLength, &state, &protocol, atr, &atrLength) ==
+        SCARD_S_SUCCESS) {
+      atr_.assign(atr, atr + std::min<DWORD>(atrLength, sizeof atr));
+    }
+  }
+
+  std::shared_ptr<Context> context_;  // kept alive as long as the handle
+  std::string reader_;
+  SCARDHANDLE handle_ = 0;
+  DWORD protocol_ = 0;
+  Bytes atr_;
+  bool resetPending_ = false;  // a transmit saw a reset: report it at the next transaction
+};
+
+class PcscReaderSystem final : public ReaderSystem {
+ public:
+  PcscReaderSystem()
+      : context_(std::make_shared<Context>()), waitContext_(std::make_unique<Context>()) {}
+
+  std::vector<ReaderState> readers() override {
+    const std::vector<std::string> names = listReaders(*context_);
+    const std::vector<SCARD_READERSTATE> states = currentStates(context_->get(), names);
+    std::vector<ReaderState> out;
+    out.reserve(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      ReaderState r;
+      r.name = names[i];
+      const DWORD event = states[i].dwEventState;
+      r.cardPresent = (event & SCARD_STATE_PRESENT) != 0 && (event & SCARD_STATE_MUTE) == 0;
+      if (r.cardPresent) {
+        const DWORD n = std::min<DWORD>(states[i].cbAtr, sizeof states[i].rgbAtr);
+        r.atr.assign(states[i].rgbAtr, states[i].rgbAtr + n);
+      }
+      r.eventCount = static_cast<std::uint32_t>((event >> 16) & 0xFFFF);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  std::unique_ptr<CardConnection> connect(const std::string& reader) override {
+    return std::make_unique<PcscConnection>(context_, reader);
+  }
+
+  // Uses its own context so that cancel() only interrupts this wait.
+  bool waitForChange(std::chrono::milliseconds timeout) override {
+    if (cancelRequested_.exchange(false)) {
+      return false;
+    }
+    std::vector<std::string> names = listReaders(*waitContext_);
+    names.emplace_back(kPnpReader);
+    SCARDCONTEXT context = waitContext_->get();
+    std::vector<SCARD_READERSTATE> states = currentStates(context, names);
+
+    // Something changed since the previous call: report it without waiting.
+    std::map<std::string, DWORD> now;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      now[names[i]] = states[i].dwEventState & ~static_cast<DWORD>(SCARD_STATE_CHANGED);
+    }
+    const bool changedSinceLast = !lastStates_.empty() && now != lastStates_;
+    lastStates_ = now;
+    if (changedSinceLast) {
+      return true;
+    }
+
+    for (auto& s : states) {
+      s.dwCurrentState = s.dwEventState & ~static_cast<DWORD>(SCARD_STATE_CHANGED);
+    }
+    const auto ms = std::clamp<std::chrono::milliseconds::rep>(timeout.count(), 0, kMaxWaitMs);
+    const LONG rv = SCardGetStatusChange(context, static_cast<DWORD>(ms), states.data(),
+                                         static_cast<DWORD>(states.size()));
+    if (rv == SCARD_E_CANCELLED) {
+      cancelRequested_ = false;  // this cancel() has been honoured
+      return false;
+    }
+    if (rv == SCARD_E_TIMEOUT) {
+      return false;
+    }
+    if (pcsc::serviceLost(rv)) {
+      waitContext_->release();
+      return true;  // the service went away: the reader set must be looked at again
+    }
+    if (rv != SCARD_S_SUCCESS) {
+      throwPcsc(rv, "SCardGetStatusChange");
+    }
+    bool changed = false;
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      if ((states[i].dwEventState & SCARD_STATE_CHANGED) != 0) {
+        changed = true;
+      }
+      lastStates_[names[i]] = states[i].dwEventState & ~static_cast<DWORD>(SCARD_STATE_CHANGED);
+    }
+    return changed;
+  }
+
+  void cancel() noexcept override {
+    cancelRequested_ = true;
+    waitContext_->cancel();
+  }
+
+ private:
+  std::shared_ptr<Context> context_;
+  std::unique_ptr<Context> waitContext_;
+  std::atomic<bool> cancelRequested_{false};
+  std::map<std::string, DWORD> lastStates_;
+};
+
+}  // namespace
+
+std::unique_ptr<ReaderSystem> makePcscReaderSystem() { return std::make_unique<PcscReaderSystem>(); }
+
+}  // namespace jpki

@@ -1,0 +1,13 @@
+// Internal: the APDU trace sink shared by every Transaction (see setTraceSink in jpki/apdu.h).
+#pragma once
+
+#include <string>
+
+namespace jpki::apdu::detail {
+
+// True when a sink is installed (by setTraceSink or, on first use, from JPKI_APDU_TRACE).
+bool traceEnabled();
+// Sends one line to the sink; never throws.
+void traceLine(const std::string& line) noexcept;
+
+}  // namespace jpki::apdu::detail

@@ -1,0 +1,519 @@
+// JpkiCard against a strict scripted card: the exact APDU sequence of every operation.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "jpki/jpki_card.h"
+#include "scripted_connection.h"
+
+namespace jpki {
+namespace {
+
+using test::Script;
+using test::ScriptedConnection;
+
+const std::string kSelectAid = "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01";
+const std::string kOk = "90 00";
+const std::string kVerifyStatus = "00 20 00 80";
+
+std::string hex2(unsigned v) { return toHex(Bytes{static_cast<std::uint8_t>(v & 0xFF)}); }
+std::string hex4(unsigned v) {
+  return toHex(Bytes{static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v & 0xFF)});
+}
+std::string selectEf(unsigned fid) { return "00 A4 02 0C 02 " + hex4(fid); }
+std::string readBinary(unsigned offset, unsigned le) {
+  return "00 B0 " + hex4(offset) + " " + hex2(le);
+}
+
+ByteView view(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// A DER-shaped blob of `total` bytes: 30 82 LL LL then a pattern depending on seed.
+Bytes fakeCert(std::size_t total, std::uint8_t seed) {
+  Bytes der{0x30, 0x82, static_cast<std::uint8_t>((total - 4) >> 8),
+            static_cast<std::uint8_t>((total - 4) & 0xFF)};
+  for (std::size_t i = 4; i < total; ++i) {
+    der.push_back(static_cast<std::uint8_t>(i * 7 + seed));
+  }
+  return der;
+}
+
+Bytes withSw(Bytes data, std::uint16_t sw = 0x9000) {
+  data.push_back(static_cast<std::uint8_t>(sw >> 8));
+  data.push_back(static_cast<std::uint8_t>(sw & 0xFF));
+  return data;
+}
+
+Bytes slice(const Bytes& b, std::size_t from, std::size_t n) {
+  return Bytes(b.begin() + static_cast<std::ptrdiff_t>(from),
+               b.begin() + static_cast<std::ptrdiff_t>(from + n));
+}
+
+Bytes sha256(const Bytes& data) {
+  Bytes out(32);
+  unsigned len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  return out;
+}
+
+class JpkiCardTest : public ::testing::Test {
+ protected:
+  void TearDown() override { script->checkDone(); }
+
+  // Expected READ BINARYs of a certificate: 256-byte chunks (Le 00), the last one exact.
+  void expectReads(const Bytes& cert) {
+    for (std::size_t off = 0; off < cert.size(); off += 256) {
+      const std::size_t n = std::min<std::size_t>(256, cert.size() - off);
+      script->expect(readBinary(static_cast<unsigned>(off), off == 0 ? 0 : n),
+                     withSw(slice(cert, off, n)));
+    }
+  }
+
+  template <typename F>
+  Errc errorOf(F&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.code();
+    }
+    ADD_FAILURE() << "no jpki::Error thrown";
+    return Errc::Transport;
+  }
+
+  // Cold VERIFY of the auth PIN (tries unknown): SELECT AID, SELECT 0018, status, VERIFY.
+  void verifyAuthOk() {
+    script->expect(kSelectAid, kOk)
+        .expect(selectEf(0x0018), kOk)
+        .expect(kVerifyStatus, "63 C3")
+        .expect("00 20 00 80 04 31 32 33 34", kOk);
+    const VerifyResult r = card->verify(KeyRole::Auth, view("1234"));
+    ASSERT_EQ(r.outcome, VerifyOutcome::Ok);
+    ASSERT_TRUE(card->verified(KeyRole::Auth));
+  }
+
+  // Reads the auth certificate cold so the identity is known.
+  void learnIdentity(const Bytes& cert) {
+    script->expect(kSelectAid, kOk).expect(selectEf(0x000A), kOk);
+    expectReads(cert);
+    EXPECT_EQ(card->identity(), sha256(cert));
+  }
+
+  std::shared_ptr<Script> script = std::make_shared<Script>();
+  std::unique_ptr<JpkiCard> card =
+      std::make_unique<JpkiCard>(std::make_unique<ScriptedConnection>(script));
+  const Bytes authCert = fakeCert(1400, 1);
+  const Bytes digestInfo =
+      parseHex("3031300D060960864801650304020105000420" + std::string(64, 'A'));
+};
+
+// --- certificates --------------------------------------------------------------------------
+
+TEST_F(JpkiCardTest, ColdCertificateReadThenCached) {
+  script->expect(kSelectAid, kOk).expect(selectEf(0x000A), kOk);
+  expectReads(authCert);
+  EXPECT_EQ(card->certificate(CertFile::Auth), authCert);
+  EXPECT_EQ(script->sent.size(), 8U);  // SELECT AID, SELECT EF, 6 READ BINARYs
+  EXPECT_EQ(script->sent.back(), "00B0050078");  // last chunk: 120 bytes, exact Le
+  EXPECT_TRUE(card->certificateCached(CertFile::Auth));
+  EXPECT_EQ(card->certificate(CertFile::Auth), authCert);  // cached: no APDU
+  EXPECT_EQ(card->identity(), sha256(authCert));
+  EXPECT_EQ(script->sent.size(), 8U);
+}
+
+TEST_F(JpkiCardTest, CertificateOfExactly512Bytes) {
+  const Bytes ca = fakeCert(512, 9);
+  script->expect(kSelectAid, kOk).expect(selectEf(0x000B), kOk);
+  script->expect(readBinary(0, 0), withSw(slice(ca, 0, 256)))
+      .expect(readBinary(256, 0), withSw(slice(ca, 256, 256)));
+  EXPECT_EQ(card->certificate(CertFile::AuthCa), ca);
+}
+
+TEST_F(JpkiCardTest, ShortCertificateEndingWith6282) {
+  const Bytes ca = fakeCert(200, 3);
+  script->expect(kSelectAid, kOk).expect(selectEf(0x0002), kOk).expect(readBinary(0, 0),
+                                                                       withSw(ca, 0x6282));
+  EXPECT_EQ(card->certificate(CertFile::SignCa), ca);
+}
+
+TEST_F(JpkiCardTest, TrailingFillerIsTrimmed) {
+  const Bytes ca = fakeCert(200, 3);
+  Bytes padded = ca;
+  padded.resize(256, 0xFF);
+  script->expect(kSelectAid, kOk).expect(selectEf(0x0002), kOk).expect(readBinary(0, 0),
+                                                                       withSw(padded));
+  EXPECT_EQ(card->certificate(CertFile::SignCa), ca);
+}
+
+TEST_F(JpkiCardTest, MissingCertificateFile) {
+  script->expect(kSelectAid, kOk).expect(selectEf(0x000B), "6A 82");
+  EXPECT_EQ(errorOf([&] { card->certificate(CertFile::AuthCa); }), Errc::FileNotFound);
+  EXPECT_FALSE(card->certificateCached(CertFile::AuthCa));
+}
+
+TEST_F(JpkiCardTest, NotAJpkiCard) {
+  script->expect(kSelectAid, "6A 82");
+  EXPECT_EQ(errorOf([&] { card->certificate(CertFile::Auth); }), Errc::NotJpki);
+}
+
+TEST_F(JpkiCardTest, SignCertificateNeedsSignPinWithoutApdu) {
+  EXPECT_EQ(errorOf([&] { card->certificate(CertFile::Sign); }), Errc::SecurityStatus);
+  EXPECT_TRUE(script->sent.empty());
+}
+
+// --- garbage from the card: BadResponse, never a crash -----------------------------------------
+
+struct GarbageCase {
+  const char* name;
+  std::vector<std::pair<std::string, std::string>> reads;  // after SELECT AID + SELECT 000A
+};
+
+class GarbageTest : public JpkiCardTest, public ::testing::WithParamInterface<GarbageCase> {};
+
+TEST_P(GarbageTest, IsBadResponse) {
+  script->expect(kSelectAid, kOk).expect(selectEf(0x000A), kOk);
+  for (const auto& [cmd, rsp] : GetParam().reads) {
+    script->expect(cmd, rsp);
+  }
+  EXPECT_EQ(errorOf([&] { card->certificate(CertFile::Auth); }), Errc::BadResponse);
+  EXPECT_FALSE(card->certificateCached(CertFile::Auth));
+}
+
+const std::string kHead1400 = "30 82 05 74 " + std::string(252 * 2, '5');
+
+INSTANTIATE_TEST_SUITE_P(
+    Responses, GarbageTest,
+    ::testing::Values(
+        GarbageCase{"OneByte", {{"00 B0 00 00 00", "90"}}},
+        GarbageCase{"Empty", {{"00 B0 00 00 00", ""}}},
+        GarbageCase{"NotASequence", {{"00 B0 00 00 00", "04 82 05 74 90 00"}}},
+        GarbageCase{"ShortFormLength", {{"00 B0 00 00 00", "30 05 01 02 03 04 05 90 00"}}},
+        GarbageCase{"HeaderTooShort", {{"00 B0 00 00 00", "30 82 90 00"}}},
+        GarbageCase{"LengthOver16K", {{"00 B0 00 00 00", "30 82 40 00 " + std::string(252 * 2, '0') + " 90 00"}}},
+        GarbageCase{"IndefiniteLength", {{"00 B0 00 00 00", "30 80 00 00 90 00"}}},
+        GarbageCase{"TruncatedFirstAnswer", {{"00 B0 00 00 00", "30 82 05 74 01 02 03 90 00"}}},
+        GarbageCase{"TruncatedBy6B00",
+                    {{"00 B0 00 00 00", kHead1400 + " 90 00"}, {"00 B0 01 00 00", "6B 00"}}},
+        GarbageCase{"TruncatedShortChunk",
+                    {{"00 B0 00 00 00", kHead1400 + " 90 00"}, {"00 B0 01 00 00", "01 02 90 00"}}}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// --- token info ------------------------------------------------------------------------------
+
+struct LabelCase {
+  const char* raw;  // hex of the 32 bytes of EF 0006
+  const char* label;
+  CardKind kind;
+};
+
+class TokenLabelTest : public JpkiCardTest, public ::testing::WithParamInterface<LabelCase> {};
+
+TEST_P(TokenLabelTest, ReadsAndClassifies) {
+  script->expect(kSelectAid, kOk)
+      .expect(selectEf(0x0006), kOk)
+      .expect("00 B0 00 00 20", std::string(GetParam().raw) + " 90 00");
+  EXPECT_EQ(card->kind(), GetParam().kind);
+  EXPECT_EQ(card->tokenLabel(), GetParam().label);  // cached: no second read
+  EXPECT_EQ(script->sent.size(), 3U);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Labels, TokenLabelTest,
+    ::testing::Values(
+        // "JPKIAPICCTOKEN2" + 17 spaces
+        LabelCase{"4A504B49415049434354 4F4B454E32 2020202020202020202020202020202020",
+                  "JPKIAPICCTOKEN2", CardKind::MyNumberCard},
+        LabelCase{"4A504B49415049434354 4F4B454E 000000000000000000000000000000000000",
+                  "JPKIAPICCTOKEN", CardKind::JukiCard},
+        LabelCase{"4A504B4941504750 5345544F4B454E 20202020202020202020202020202020 00",
+                  "JPKIAPGPSETOKEN", CardKind::Smartphone},
+        LabelCase{"4A504B4941504F54484552", "JPKIAPOTHER", CardKind::Unknown}));
+
+// --- PIN status -------------------------------------------------------------------------------
+
+TEST_F(JpkiCardTest, PinStatusSpendsNoTry) {
+  script->expect(kSelectAid, kOk).expect(selectEf(0x001B), kOk).expect(kVerifyStatus, "63 C5");
+  const PinStatus s = card->pinStatus(KeyRole::Sign);
+  EXPECT_EQ(s.triesLeft, 5);
+  EXPECT_EQ(s.maxTries, 5);
+  EXPECT_FALSE(s.locked());
+}
+
+TEST_F(JpkiCardTest, PinStatusLockedBy6984) {
+  script->expect(kSelectAid, kOk).expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "69 84");
+  const PinStatus s = card->pinStatus(KeyRole::Auth);
+  EXPECT_TRUE(s.locked());
+  EXPECT_EQ(s.maxTries, 3);
+}
+
+TEST_F(JpkiCardTest, PinStatusUnexpectedSw) {
+  script->expect(kSelectAid, kOk).expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "67 00");
+  EXPECT_EQ(errorOf([&] { card->pinStatus(KeyRole::Auth); }), Errc::CardStatus);
+}
+
+// --- VERIFY -----------------------------------------------------------------------------------
+
+TEST_F(JpkiCardTest, VerifyAuthOk) {
+  verifyAuthOk();
+  EXPECT_FALSE(card->verified(KeyRole::Sign));
+  EXPECT_EQ(script->sent.size(), 4U);
+}
+
+TEST_F(JpkiCardTest, VerifyWithKnownTriesSkipsStatusQuery) {
+  script->expect(kSelectAid, kOk).expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "63 C3");
+  (void)card->pinStatus(KeyRole::Auth);
+  script->expect(kSelectAid, kOk)
+      .expect(selectEf(0x0018), kOk)
+      .expect("00 20 00 80 04 31 32 33 34", kOk);
+  EXPECT_EQ(card->verify(KeyRole::Auth, view("1234")).outcome, VerifyOutcome::Ok);
+}
+
+TEST_F(JpkiCardTest, VerifyWrongPin) {
+  script->expect(kSelectAid, kOk)
+      .expect(selectEf(0x0018), kOk)
+      .expect(kVerifyStatus, "63 C3")
+      .expect("00 20 00 80 04 39 39 39 39", "63 C2");
+  const VerifyResult r = card->verify(KeyRole::Auth, view("9999"));
+  EXPECT_EQ(r.outcome, VerifyOutcome::WrongPin);
+  EXPECT_EQ(r.triesLeft, 2);
+  EXPECT_FALSE(card->verified(KeyRole::Auth));
+}
+
+TEST_F(JpkiCardTest, VerifyLastTryLocksThenNoMoreApdus) {
+  script->expect(kSelectAid, kOk)
+      .expect(selectEf(0x0018), kOk)
+      .expect(kVerifyStatus, "63 C1")
+      .expect("00 20 00 80 04 39 39 39 39", "63 C0");
+  const VerifyResult r = card->verify(KeyRole::Auth, view("9999"));
+  EXPECT_EQ(r.outcome, VerifyOutcome::Locked);
+  EXPECT_EQ(r.triesLeft, 0);
+  EXPECT_EQ(errorOf([&] { card->verify(KeyRole::Auth, view("1234")); }), Errc::PinLocked);
+  EXPECT_EQ(script->sent.size(), 4U);
+}
+
+TEST_F(JpkiCardTest, VerifyAnswered6984IsLocked) {
+  script->expect(kSelectAid, kOk)
+      .expect(selectEf(0x001B), kOk)
+      .expect(kVerifyStatus, "63 C5")
+      .expect("00 20 00 80 06 41 42 43 31 32 33", "69 84");
+  const VerifyResult r = card->verify(KeyRole::Sign, view("ABC123"));
+  EXPECT_EQ(r.outcome, VerifyOutcome::Locked);
+  EXPECT_EQ(r.triesLeft, 0);
+}
+
+TEST_F(JpkiCardTest, LockedPinNeverReceivesVerifyData) {
+  script->expect(kSelectAid, kOk).expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "63 C0");
+  EXPECT_EQ(errorOf([&] { card->verify(KeyRole::Auth, view("1234")); }), Errc::PinLocked);
+  EXPECT_EQ(errorOf([&] { card->verify(KeyRole::Auth, view("1234")); }), Errc::PinLocked);
+  EXPECT_EQ(script->sent.size(), 3U);
+}
+
+TEST_F(JpkiCardTest, VerifySignUppercasesAndReadsSignCertificate) {
+  const Bytes signCert = fakeCert(1000, 5);
+  script->expect(kSelectAid, kOk)
+      .expect(selectEf(0x001B), kOk)
+      .expect(kVerifyStatus, "63 C5")
+      .expect("00 20 00 80 06 41 42 43 31 32 33", kOk)  // "abc123" sent as "ABC123"
+      .expect(selectEf(0x0001), kOk);
+  expectReads(signCert);
+  const VerifyResult r = card->verify(KeyRole::Sign, view("abc123"));
+  EXPECT_EQ(r.outcome, VerifyOutcome::Ok);
+  EXPECT_EQ(r.triesLeft, 5);
+  EXPECT_TRUE(card->verified(KeyRole::Sign));
+  EXPECT_TRUE(card->certificateCached(CertFile::Sign));
+  EXPECT_EQ(card->certificate(CertFile::Sign), signCert);
+}
+
+TEST_F(JpkiCardTest, VerifySignOnCardWithoutSignCertificate) {
+  script->expect(kSelectAid, kOk)
+      .expect(selectEf(0x001B), kOk)
+      .expect(kVerifyStatus, "63 C5")
+      .expect("00 20 00 80 06 41 42 43 31 32 33", kOk)
+      .expect(selectEf(0x0001), "6A 82");
+  EXPECT_EQ(card->verify(KeyRole::Sign, view("ABC123")).outcome, VerifyOutcome::Ok);
+  EXPECT_TRUE(card->verified(KeyRole::Sign));
+  EXPECT_FALSE(card->certificateCached(CertFile::Sign));
+}
+
+TEST_F(JpkiCardTest, SignCertificateRefusedByCard) {
+  // Verified, but the card answers 6982 to the certificate read (login lost on the card).
+  script->expect(kSelectAid, kOk)
+      .expect(selectEf(0x001B), kOk)
+      .expect(kVerifyStatus, "63 C5")
+      .expect("00 20 00 80 06 41 42 43 31 32 33", kOk)
+      .expect(selectEf(0x0001), kOk)
+      .expect(readBinary(0, 0), "69 82");
+  ASSERT_EQ(card->verify(KeyRole::Sign, view("ABC123")).outcome, VerifyOutcome::Ok);
+  // New transaction: JPKI confirmed through the sign PIN EF (no SELECT AID: keeps the login).
+  script->expect(selectEf(0x001B), kOk).expect(selectEf(0x0001), kOk).expect(readBinary(0, 0),
+                                                                             "69 82");
+  EXPECT_EQ(errorOf([&] { card->certificate(CertFile::Sign); }), Errc::SecurityStatus);
+}
+
+struct BadPin {
+  KeyRole role;
+  std::string pin;
+};
+
+class MalformedPinTest : public JpkiCardTest, public ::testing::WithParamInterface<BadPin> {};
+
+TEST_P(MalformedPinTest, RefusedWithoutAnyApdu) {
+  EXPECT_EQ(errorOf([&] { card->verify(GetParam().role, view(GetParam().pin)); }),
+            Errc::PinFormat);
+  EXPECT_TRUE(script->sent.empty());
+  EXPECT_EQ(script->begins, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, MalformedPinTest,
+    ::testing::Values(BadPin{KeyRole::Auth, ""}, BadPin{KeyRole::Auth, "123"},
+                      BadPin{KeyRole::Auth, "12345"}, BadPin{KeyRole::Auth, "12a4"},
+                      BadPin{KeyRole::Auth, " 123"}, BadPin{KeyRole::Auth, std::string("1\0" "23", 4)},
+                      BadPin{KeyRole::Auth, "\xEF\xBC\x91\xEF"}, BadPin{KeyRole::Sign, "ABC12"},
+                      BadPin{KeyRole::Sign, "ABCDEFGH123456789"},
+                      BadPin{KeyRole::Sign, std::string("ABC\0" "12", 6)},
+                      BadPin{KeyRole::Sign, "ABC 123"}, BadPin{KeyRole::Sign, "ABC_123"},
+                      BadPin{KeyRole::Sign, "\xC3\xA9" "ABC12"},
+                      BadPin{KeyRole::Sign, "ABC123\x80"}));
+
+// --- signing ----------------------------------------------------------------------------------
+
+TEST_F(JpkiCardTest, SignOk) {
+  verifyAuthOk();
+  const Bytes signature(256, 0x5A);
+  script->expect(selectEf(0x0017), kOk)
+      .expect("80 2A 00 80 33 " + toHex(digestInfo) + " 00", withSw(signature));
+  EXPECT_EQ(card->sign(KeyRole::Auth, digestInfo), signature);
+  EXPECT_TRUE(card->verified(KeyRole::Auth));
+}
+
+TEST_F(JpkiCardTest, SignViaGetResponse) {
+  verifyAuthOk();
+  const Bytes signature(256, 0x5A);
+  script->expect(selectEf(0x0017), kOk)
+      .expect("80 2A 00 80 33 " + toHex(digestInfo) + " 00", "61 00")
+      .expect("00 C0 00 00 00", withSw(signature));
+  EXPECT_EQ(card->sign(KeyRole::Auth, digestInfo), signature);
+}
+
+TEST_F(JpkiCardTest, SignRejectsBadSizesWithoutApdu) {
+  verifyAuthOk();
+  const std::size_t before = script->sent.size();
+  EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, Bytes{}); }), Errc::InvalidInput);
+  EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, Bytes(246, 1)); }), Errc::InvalidInput);
+  EXPECT_EQ(script->sent.size(), before);
+}
+
+TEST_F(JpkiCardTest, SignWithoutVerifyIsSecurityStatusWithoutApdu) {
+  EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Sign, digestInfo); }), Errc::SecurityStatus);
+  EXPECT_TRUE(script->sent.empty());
+}
+
+TEST_F(JpkiCardTest, SignAfterResetIsSecurityStatus) {
+  verifyAuthOk();
+  script->resetOnNextBegin();
+  EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, digestInfo); }), Errc::SecurityStatus);
+  EXPECT_FALSE(card->verified(KeyRole::Auth));
+  EXPECT_EQ(card->resetGeneration(), 1U);
+  EXPECT_EQ(script->sent.size(), 4U);  // nothing sent after the reset
+}
+
+TEST_F(JpkiCardTest, ResetWithKnownIdentityRereadsAuthCertificate) {
+  learnIdentity(authCert);
+  verifyAuthOk();
+  script->resetOnNextBegin();
+  script->expect(kSelectAid, kOk).expect(selectEf(0x000A), kOk);
+  expectReads(authCert);  // not from the cache
+  EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, digestInfo); }), Errc::SecurityStatus);
+  EXPECT_EQ(card->resetGeneration(), 1U);
+  EXPECT_TRUE(card->certificateCached(CertFile::Auth));
+}
+
+TEST_F(JpkiCardTest, CardReplacedAfterReset) {
+  learnIdentity(authCert);
+  const Bytes other = fakeCert(1400, 2);
+  script->resetOnNextBegin();
+  script->expect(kSelectAid, kOk).expect(selectEf(0x000A), kOk);
+  expectReads(other);
+  EXPECT_EQ(errorOf([&] { card->pinStatus(KeyRole::Auth); }), Errc::CardReplaced);
+  EXPECT_FALSE(card->certificateCached(CertFile::Auth));
+}
+
+TEST_F(JpkiCardTest, WrongApplicationSelectedLosesLogin) {
+  verifyAuthOk();
+  // Another process selected a different AP: the key EF is not found.
+  script->expect(selectEf(0x0017), "6A 82").expect(kSelectAid, kOk);
+  EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, digestInfo); }), Errc::SecurityStatus);
+  EXPECT_FALSE(card->verified(KeyRole::Auth));
+}
+
+TEST_F(JpkiCardTest, CardSays6982OnSign) {
+  verifyAuthOk();
+  script->expect(selectEf(0x0017), kOk)
+      .expect("80 2A 00 80 33 " + toHex(digestInfo) + " 00", "69 82");
+  EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, digestInfo); }), Errc::SecurityStatus);
+  EXPECT_FALSE(card->verified(KeyRole::Auth));
+}
+
+TEST_F(JpkiCardTest, ShortSignatureIsBadResponse) {
+  verifyAuthOk();
+  script->expect(selectEf(0x0017), kOk)
+      .expect("80 2A 00 80 33 " + toHex(digestInfo) + " 00", "01 02 03 90 00");
+  EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, digestInfo); }), Errc::BadResponse);
+}
+
+TEST_F(JpkiCardTest, ReadWhileLoggedInKeepsLogin) {
+  verifyAuthOk();
+  const Bytes ca = fakeCert(300, 4);
+  script->expect(selectEf(0x0018), kOk).expect(selectEf(0x000B), kOk);
+  expectReads(ca);
+  EXPECT_EQ(card->certificate(CertFile::AuthCa), ca);
+  EXPECT_TRUE(card->verified(KeyRole::Auth));
+}
+
+TEST_F(JpkiCardTest, ReadWhileLoggedInButOtherApSelected) {
+  verifyAuthOk();
+  const Bytes ca = fakeCert(300, 4);
+  script->expect(selectEf(0x0018), "6A 82").expect(kSelectAid, kOk).expect(selectEf(0x000B), kOk);
+  expectReads(ca);
+  EXPECT_EQ(card->certificate(CertFile::AuthCa), ca);
+  EXPECT_FALSE(card->verified(KeyRole::Auth));
+}
+
+TEST_F(JpkiCardTest, TokenLabel6CxxResend) {
+  script->expect(kSelectAid, kOk)
+      .expect(selectEf(0x0006), kOk)
+      .expect("00 B0 00 00 20", "6C 0F")
+      .expect("00 B0 00 00 0F", "4A504B49415049434354 4F4B454E32 90 00");
+  EXPECT_EQ(card->kind(), CardKind::MyNumberCard);
+}
+
+TEST_F(JpkiCardTest, LogoutReselectsAid) {
+  verifyAuthOk();
+  script->expect(kSelectAid, kOk);
+  card->logout();
+  EXPECT_FALSE(card->verified(KeyRole::Auth));
+  EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, digestInfo); }), Errc::SecurityStatus);
+}
+
+TEST_F(JpkiCardTest, TransportErrorsPropagateAndCloseTransaction) {
+  script->expect(kSelectAid, kOk).expectError(selectEf(0x000A), Errc::CardRemoved);
+  EXPECT_EQ(errorOf([&] { card->certificate(CertFile::Auth); }), Errc::CardRemoved);
+  script->beginError = Errc::NoCard;
+  EXPECT_EQ(errorOf([&] { card->certificate(CertFile::Auth); }), Errc::NoCard);
+}
+
+TEST_F(JpkiCardTest, ResetDuringTransactionDropsLogin) {
+  verifyAuthOk();
+  script->expect(selectEf(0x0017), kOk)
+      .expectError("80 2A 00 80 33 " + toHex(digestInfo) + " 00", Errc::CardReset);
+  EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, digestInfo); }), Errc::CardReset);
+  EXPECT_FALSE(card->verified(KeyRole::Auth));
+  EXPECT_GE(card->resetGeneration(), 1U);
+}
+
+}  // namespace
+}  // namespace jpki

@@ -1,0 +1,132 @@
+// Transaction: begin/end, 61xx / 6Cxx handling, APDU count and the trace (never VERIFY data).
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "jpki/apdu.h"
+#include "scripted_connection.h"
+
+namespace jpki::apdu {
+namespace {
+
+using test::Script;
+using test::ScriptedConnection;
+
+class TransactionTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    setTraceSink(nullptr);
+    script->checkDone();
+  }
+  std::shared_ptr<Script> script = std::make_shared<Script>();
+  ScriptedConnection connection{script};
+};
+
+TEST_F(TransactionTest, BeginAndEndAroundLifetime) {
+  {
+    Transaction tx(connection);
+    EXPECT_EQ(script->begins, 1);
+    EXPECT_FALSE(tx.cardWasReset());
+  }
+  EXPECT_EQ(script->ends, 1);
+}
+
+TEST_F(TransactionTest, ReportsReset) {
+  script->resetOnNextBegin();
+  Transaction tx(connection);
+  EXPECT_TRUE(tx.cardWasReset());
+}
+
+TEST_F(TransactionTest, GetResponseOn61xx) {
+  Bytes first(256, 0x11);
+  first.push_back(0x61);
+  first.push_back(0x04);
+  script->expect("00 B0 00 00 00", "61 00")
+      .expect("00 C0 00 00 00", first)
+      .expect("00 C0 00 00 04", "22 22 22 22 90 00");
+  Transaction tx(connection);
+  const Response r = tx.send(readBinary(0, 256));
+  EXPECT_EQ(r.sw, 0x9000);
+  ASSERT_EQ(r.data.size(), 260U);
+  EXPECT_EQ(r.data[0], 0x11);
+  EXPECT_EQ(r.data[259], 0x22);
+  EXPECT_EQ(tx.apduCount(), 3U);
+}
+
+TEST_F(TransactionTest, ResendOn6Cxx) {
+  script->expect("00 B0 00 00 20", "6C 10").expect("00 B0 00 00 10", "4A 50 4B 49 90 00");
+  Transaction tx(connection);
+  const Response r = tx.send(readBinary(0, 0x20));
+  EXPECT_EQ(r.sw, 0x9000);
+  EXPECT_EQ(toHex(r.data), "4A 50 4B 49");
+  EXPECT_EQ(tx.apduCount(), 2U);
+}
+
+TEST_F(TransactionTest, Bounded6CxxLoop) {
+  script->expect("00 B0 00 00 20", "6C 10")
+      .expect("00 B0 00 00 10", "6C 08")
+      .expect("00 B0 00 00 08", "6C 04");
+  Transaction tx(connection);
+  try {
+    (void)tx.send(readBinary(0, 0x20));
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::BadResponse);
+  }
+}
+
+TEST_F(TransactionTest, Bounded61xxLoop) {
+  script->expect("00 B0 00 00 00", "61 01");
+  for (int i = 0; i < 8; ++i) {
+    script->expect("00 C0 00 00 01", "AA 61 01");
+  }
+  Transaction tx(connection);
+  EXPECT_THROW((void)tx.send(readBinary(0, 256)), Error);
+}
+
+TEST_F(TransactionTest, GarbageResponseIsBadResponse) {
+  script->expect("00 A4 02 0C 02 00 0A", "90");
+  Transaction tx(connection);
+  try {
+    (void)tx.send(selectEf(0x000A));
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::BadResponse);
+  }
+}
+
+TEST_F(TransactionTest, TransportErrorPropagates) {
+  script->expectError("00 A4 02 0C 02 00 0A", Errc::CardRemoved);
+  Transaction tx(connection);
+  try {
+    (void)tx.send(selectEf(0x000A));
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::CardRemoved);
+  }
+}
+
+TEST_F(TransactionTest, TraceNeverShowsVerifyData) {
+  std::vector<std::string> lines;
+  setTraceSink([&lines](const std::string& line) { lines.push_back(line); });
+  script->expect("00 20 00 80 04 31 39 37 35", "63 C2").expect("00 A4 02 0C 02 00 18", "90 00");
+  Transaction tx(connection);
+  (void)tx.send(verify(parseHex("31 39 37 35")));
+  (void)tx.send(selectEf(0x0018));
+  ASSERT_EQ(lines.size(), 2U);
+  EXPECT_EQ(lines[0].find("31 39"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("63 C2"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("00 A4 02 0C 02 00 18"), std::string::npos) << lines[1];
+}
+
+TEST_F(TransactionTest, TraceOffByDefaultAfterReset) {
+  setTraceSink(nullptr);
+  script->expect("00 A4 02 0C 02 00 18", "90 00");
+  Transaction tx(connection);
+  EXPECT_EQ(tx.send(selectEf(0x0018)).sw, 0x9000);
+}
+
+}  // namespace
+}  // namespace jpki::apdu
