@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Hermetic PC/SC harness: runs a command against a private pcscd with virtual JPKI cards.
 #
-#   pcsc-harness.sh [--cards N] [--card0 "jpki-vcard options"] [--card1 "…"] [--keep] -- CMD ARGS…
+#   pcsc-harness.sh [--cards N] [--card0 "jpki-vcard options"] [--card1 "…"] [--keep]
+#                   [--no-readers | --no-pcscd] -- CMD ARGS…
 #
 # It re-executes itself in new mount, network and PID namespaces (unshare; root needed), mounts a
 # tmpfs on /run/pcscd (so a pcscd already running on the machine is neither used nor disturbed),
@@ -29,12 +30,16 @@ fi
 
 cards=1
 keep=0
+readers=1
+pcscd=1
 declare -A card_opts=()
 while (($#)); do
   case "$1" in
     --cards) cards=$2; shift 2 ;;
     --card[0-9]) card_opts[${1#--card}]=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --no-readers) readers=0; cards=0; shift ;;   # pcscd runs, but knows no reader at all
+    --no-pcscd) pcscd=0; cards=0; shift ;;        # no PC/SC service in the namespace
     --) shift; break ;;
     *) die "unknown option $1 (usage: pcsc-harness.sh [--cards N] [--cardN OPTS] [--keep] -- CMD…)" ;;
   esac
@@ -66,7 +71,10 @@ ip link set lo up
 
 # Only the vpcd reader: two slots, ports 35963 and 35964 (the driver's default).
 mkdir -p "$JPKI_WORK/reader.conf.d"
-cat >"$JPKI_WORK/reader.conf.d/vpcd" <<CONF
+export JPKI_PKI_DIR="$JPKI_WORK/pki0" JPKI_CARD_LOG="$JPKI_WORK/card0.log"
+export JPKI_CARD_CTL="$JPKI_WORK/card0.ctl"
+if ((!pcscd)); then "$@"; exit; fi
+((readers)) && cat >"$JPKI_WORK/reader.conf.d/vpcd" <<CONF
 FRIENDLYNAME "Virtual PCD"
 DEVICENAME   /dev/null:0x8C7B
 LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
@@ -97,8 +105,5 @@ wait_cards() {
   done
   return 1
 }
-wait_cards || die "virtual card(s) not seen by pcscd; card output: $(cat "$JPKI_WORK"/card*.out)"
-
-export JPKI_PKI_DIR="$JPKI_WORK/pki0" JPKI_CARD_LOG="$JPKI_WORK/card0.log"
-export JPKI_CARD_CTL="$JPKI_WORK/card0.ctl"
+wait_cards || die "virtual card(s) not seen by pcscd; card output: $(cat "$JPKI_WORK"/card*.out 2>/dev/null)"
 "$@"
