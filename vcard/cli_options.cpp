@@ -1,0 +1,164 @@
+#include "cli_options.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <vector>
+
+#include "core/hex.h"
+
+namespace jpki::vcard {
+
+const char* usageText() {
+  return R"(usage: jpki-vcard [options]            run the virtual card as a vpcd client
+       jpki-vcard pki --out DIR [--profile P]   write the test PKI to DIR and exit
+
+  --host H                 vpcd host (default 127.0.0.1)
+  --port N                 vpcd port (default 35963)
+  --connect-timeout SEC    give up when vpcd is not reachable within SEC seconds (default 10)
+  --pki-dir DIR            load the PKI from DIR, creating missing parts (default: in memory)
+  --state FILE             persist the PIN retry counters in FILE
+  --profile P              normal | no-sign-cert | locked | expired | juki
+  --atr HEX                answer-to-reset (default 3BE000FF8131FE4514)
+  --auth-pin PIN           user-authentication PIN (default 1234)
+  --sign-pin PIN           signature password (default ABC123)
+  --log FILE               append an APDU log (VERIFY data masked)
+  --latency-apdu-ms F      delay per APDU
+  --latency-byte-ms F      delay per command+response byte
+  --latency-sign-ms F      extra delay per COMPUTE SIGNATURE
+  --fail-after N           remove the card (close the connection) after N APDUs
+  --answer-sw HEX          answer APDU number N+1 with this status word ...
+  --answer-sw-after N      ... where N is given here (default 0)
+  --control PATH           FIFO accepting lines: remove, insert, reset, quit
+  --help                   this text
+)";
+}
+
+namespace {
+
+template <typename T>
+T parseNumber(const std::string& option, const std::string& text) {
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    throw UsageError("invalid number for " + option + ": '" + text + "'");
+  }
+  return value;
+}
+
+double parseNonNegative(const std::string& option, const std::string& text) {
+  const auto value = parseNumber<double>(option, text);
+  if (!std::isfinite(value) || value < 0) {
+    throw UsageError(option + " must be a non-negative number, got '" + text + "'");
+  }
+  return value;
+}
+
+Profile parseProfileOption(const std::string& text) {
+  if (auto p = parseProfile(text)) return *p;
+  throw UsageError("unknown profile '" + text +
+                   "' (expected normal, no-sign-cert, locked, expired or juki)");
+}
+
+}  // namespace
+
+Options parseOptions(int argc, char** argv) {
+  Options o;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::size_t i = 0;
+  if (!args.empty() && args[0] == "pki") {
+    o.mode = Options::Mode::WritePki;
+    i = 1;
+  }
+  while (i < args.size()) {
+    std::string option = args[i++];
+    std::string value;
+    bool inlineValue = false;
+    if (const auto eq = option.find('='); option.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = option.substr(eq + 1);
+      option.resize(eq);
+      inlineValue = true;
+    }
+    if (option == "--help" || option == "-h") {
+      o.mode = Options::Mode::Help;
+      return o;
+    }
+    if (option.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + option + "'");
+    static const std::vector<std::string> kKnown = {
+        "--out", "--profile", "--host", "--port", "--connect-timeout", "--pki-dir", "--state",
+        "--atr", "--auth-pin", "--sign-pin", "--log", "--latency-apdu-ms", "--latency-byte-ms",
+        "--latency-sign-ms", "--fail-after", "--answer-sw", "--answer-sw-after", "--control"};
+    if (std::find(kKnown.begin(), kKnown.end(), option) == kKnown.end()) {
+      throw UsageError("unknown option " + option);
+    }
+    if (!inlineValue) {
+      if (i >= args.size()) throw UsageError(option + " needs a value");
+      value = args[i++];
+    }
+    const bool pkiMode = o.mode == Options::Mode::WritePki;
+    if (option == "--out" && pkiMode) {
+      o.pkiDir = value;
+    } else if (option == "--profile") {
+      o.card.profile = parseProfileOption(value);
+    } else if (pkiMode) {
+      throw UsageError("option " + option + " is not valid with 'pki'");
+    } else if (option == "--host") {
+      o.host = value;
+    } else if (option == "--port") {
+      o.port = parseNumber<std::uint16_t>(option, value);
+      if (o.port == 0) throw UsageError("--port must be 1..65535");
+    } else if (option == "--connect-timeout") {
+      o.connectTimeout = std::chrono::milliseconds(
+          static_cast<long long>(parseNonNegative(option, value) * 1000));
+    } else if (option == "--pki-dir") {
+      o.pkiDir = value;
+    } else if (option == "--state") {
+      o.card.stateFile = value;
+    } else if (option == "--atr") {
+      try {
+        o.card.atr = hexBytes(value);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError("invalid --atr: " + std::string(e.what()));
+      }
+      if (o.card.atr.size() < 2 || o.card.atr.size() > 33) {
+        throw UsageError("--atr must be 2..33 bytes");
+      }
+    } else if (option == "--auth-pin") {
+      if (value.empty()) throw UsageError("--auth-pin must not be empty");
+      o.card.authPin = value;
+    } else if (option == "--sign-pin") {
+      if (value.empty()) throw UsageError("--sign-pin must not be empty");
+      o.card.signPin = value;
+    } else if (option == "--log") {
+      o.logFile = value;
+    } else if (option == "--latency-apdu-ms") {
+      o.latencyApduMs = parseNonNegative(option, value);
+    } else if (option == "--latency-byte-ms") {
+      o.latencyByteMs = parseNonNegative(option, value);
+    } else if (option == "--latency-sign-ms") {
+      o.latencySignMs = parseNonNegative(option, value);
+    } else if (option == "--fail-after") {
+      o.failAfter = parseNumber<std::uint64_t>(option, value);
+    } else if (option == "--answer-sw") {
+      Bytes sw;
+      try {
+        sw = hexBytes(value);
+      } catch (const std::invalid_argument&) {
+      }
+      if (sw.size() != 2) throw UsageError("--answer-sw needs 4 hex digits, got '" + value + "'");
+      o.answerSw = static_cast<std::uint16_t>(sw[0] << 8 | sw[1]);
+    } else if (option == "--answer-sw-after") {
+      o.answerSwAfter = parseNumber<std::uint64_t>(option, value);
+    } else if (option == "--control") {
+      o.controlPath = value;
+    } else {
+      throw UsageError("unknown option " + option);
+    }
+  }
+  if (o.mode == Options::Mode::WritePki && o.pkiDir.empty()) {
+    throw UsageError("'pki' needs --out DIR");
+  }
+  return o;
+}
+
+}  // namespace jpki::vcard
