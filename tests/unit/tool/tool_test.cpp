@@ -1,0 +1,95 @@
+// Units of jpki-tool that need no card: argument parsing, JSON, dates, exit codes, DigestInfo.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "args.h"
+#include "commands.h"
+#include "crypto.h"
+#include "exit_codes.h"
+#include "json.h"
+#include "x509_info.h"
+
+namespace jpki::tool {
+namespace {
+
+TEST(Args, LongShortAndInlineValues) {
+  const auto p = parseArgs(
+      {"--key", "auth", "-i", "in.txt", "--out=o.sig", "--cms", "pos"},
+      withCommon({{"key", 'k', true}, {"in", 'i', true}, {"out", 'o', true}, {"cms", 0, false}}));
+  EXPECT_EQ(p.get("key"), "auth");
+  EXPECT_EQ(p.get("in"), "in.txt");
+  EXPECT_EQ(p.get("out"), "o.sig");
+  EXPECT_TRUE(p.has("cms"));
+  EXPECT_EQ(p.positional, std::vector<std::string>{"pos"});
+}
+
+TEST(Args, ErrorsAreUsageErrors) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"--nope"}, {"--key"}, {"--cms=1"}, {"--pin", "1234"}};
+  for (const auto& args : bad) {
+    try {
+      parseArgs(args, withCommon({{"key", 'k', true}, {"cms", 0, false}}));
+      ADD_FAILURE() << "accepted " << args.front();
+    } catch (const ToolError& e) {
+      EXPECT_EQ(e.code(), Exit::Usage);
+    }
+  }
+}
+
+TEST(Json, QuotesAndOrder) {
+  Json j = Json::object()
+               .set("b", 1)
+               .set("a", "x\"y\n")
+               .set("c", Json::array().push(true).push(nullptr));
+  EXPECT_EQ(j.dump(0), R"({"b":1,"a":"x\"y\n","c":[true,null]})");
+  EXPECT_EQ(jsonQuote(std::string("\x01", 1)), "\"\\u0001\"");
+  EXPECT_EQ(jsonQuote("東京"), "\"東京\"");
+}
+
+TEST(Dates, RenewalIsThreeMonthsBefore) {
+  struct Case {
+    const char* in;
+    const char* out;
+  };
+  for (const Case c : {Case{"2031-06-15", "2031-03-15"}, Case{"2030-05-31", "2030-02-28"},
+                       Case{"2032-05-31", "2032-02-29"}, Case{"2031-02-10", "2030-11-10"}}) {
+    EXPECT_EQ(minusMonths(c.in, 3), c.out) << c.in;
+  }
+}
+
+TEST(BasicFour, Texts) {
+  EXPECT_EQ(birthDateText("419900615"), "1990-06-15");
+  EXPECT_EQ(sexText("1"), "male");
+  EXPECT_EQ(sexText("2"), "female");
+}
+
+TEST(ExitCodes, FromCardErrors) {
+  EXPECT_EQ(exitFor(Errc::NoService), Exit::NoReader);
+  EXPECT_EQ(exitFor(Errc::NoReader), Exit::NoReader);
+  EXPECT_EQ(exitFor(Errc::NoCard), Exit::NoCard);
+  EXPECT_EQ(exitFor(Errc::NotJpki), Exit::NotJpki);
+  EXPECT_EQ(exitFor(Errc::PinLocked), Exit::PinLocked);
+  EXPECT_EQ(exitFor(Errc::PinFormat), Exit::WrongPin);
+  EXPECT_EQ(exitFor(Errc::BadResponse), Exit::Error);
+}
+
+TEST(Crypto, DigestInfoSha256) {
+  const Bytes di = sha256DigestInfo(ByteView());
+  ASSERT_EQ(di.size(), 51u);
+  EXPECT_EQ(toHex(ByteView(di).first(19), false), "3031300D060960864801650304020105000420");
+  EXPECT_EQ(toHex(ByteView(di).subspan(19, 4), false), "E3B0C442");  // SHA-256("")
+}
+
+TEST(Tool, UsageAndHelpExitCodes) {
+  std::ostringstream out, err;
+  EXPECT_EQ(runTool({}, out, err), Exit::Usage);
+  EXPECT_EQ(runTool({"--help"}, out, err), Exit::Ok);
+  EXPECT_EQ(runTool({"bogus"}, out, err), Exit::Usage);
+  EXPECT_EQ(runTool({"sign", "--help"}, out, err), Exit::Ok);
+  EXPECT_NE(out.str().find("7  wrong PIN"), std::string::npos);
+  EXPECT_EQ(runTool({"sign", "--key", "other", "-i", "a", "-o", "b"}, out, err), Exit::Usage);
+}
+
+}  // namespace
+}  // namespace jpki::tool

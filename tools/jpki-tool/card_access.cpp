@@ -1,0 +1,146 @@
+#include "card_access.h"
+
+#include "exit_codes.h"
+#include "jpki/apdu.h"
+#include "pin_prompt.h"
+
+namespace jpki::tool {
+
+std::vector<ReaderState> listReaders(ReaderSystem& system) {
+  try {
+    return system.readers();
+  } catch (const Error& e) {
+    if (e.code() == Errc::NoService) {
+      throw ToolError(Exit::NoReader,
+                      "the PC/SC service (pcscd) is not reachable: " + std::string(e.what()));
+    }
+    throw;
+  }
+}
+
+const char* kindText(CardKind kind) {
+  switch (kind) {
+    case CardKind::MyNumberCard:
+      return "My Number Card";
+    case CardKind::JukiCard:
+      return "old Basic Resident Register card (juki card)";
+    case CardKind::Smartphone:
+      return "smartphone JPKI (not a card)";
+    case CardKind::Unknown:
+      break;
+  }
+  return "other JPKI token";
+}
+
+const char* kindId(CardKind kind) {
+  switch (kind) {
+    case CardKind::MyNumberCard:
+      return "my-number-card";
+    case CardKind::JukiCard:
+      return "juki-card";
+    case CardKind::Smartphone:
+      return "smartphone";
+    case CardKind::Unknown:
+      break;
+  }
+  return "unknown";
+}
+
+OpenCard openCard(const Context& ctx) {
+  OpenCard oc;
+  oc.system = makePcscReaderSystem();
+  oc.readers = listReaders(*oc.system);
+  if (oc.readers.empty()) {
+    throw ToolError(Exit::NoReader, "no card reader found (is the reader plugged in?)");
+  }
+  std::vector<const ReaderState*> matching;
+  for (const auto& r : oc.readers) {
+    if (ctx.reader.empty() || r.name.find(ctx.reader) != std::string::npos) matching.push_back(&r);
+  }
+  if (matching.empty()) throw ToolError(Exit::NoReader, "no reader matches '" + ctx.reader + "'");
+  std::string notJpki;
+  bool anyCard = false;
+  for (const ReaderState* r : matching) {
+    if (!r->cardPresent) continue;
+    anyCard = true;
+    try {
+      auto card = std::make_unique<JpkiCard>(oc.system->connect(r->name));
+      oc.kind = card->kind();
+      oc.label = card->tokenLabel();
+      oc.card = std::move(card);
+      oc.readerName = r->name;
+      return oc;
+    } catch (const Error& e) {
+      if (e.code() == Errc::NotJpki) {
+        notJpki = r->name;
+        continue;
+      }
+      if (e.code() == Errc::NoCard || e.code() == Errc::CardRemoved) continue;
+      throw;
+    }
+  }
+  if (!anyCard) {
+    throw ToolError(Exit::NoCard,
+                    matching.size() == 1
+                        ? "no card in the reader " + matching.front()->name
+                        : "no card in any of the " + std::to_string(matching.size()) + " readers");
+  }
+  if (!notJpki.empty()) {
+    throw ToolError(Exit::NotJpki,
+                    "the card in " + notJpki + " has no JPKI application (not a My Number Card?)");
+  }
+  throw ToolError(Exit::NoCard, "the card was removed");
+}
+
+std::optional<bool> signCertIssued(JpkiCard& card) {
+  apdu::Transaction tx(card.connection());
+  if (!tx.send(apdu::selectAid(layout::kAid)).ok()) return std::nullopt;
+  if (!tx.send(apdu::selectEf(layout::kEfCertPresence)).ok()) return std::nullopt;
+  const apdu::Response r = tx.send(apdu::readBinary(0, 3));
+  if ((!r.ok() && r.sw != 0x6282) || r.data.empty()) return std::nullopt;
+  return r.data[0] == 0x8F;
+}
+
+std::optional<std::string> lastTryWarning(KeyRole role, int triesLeft) {
+  if (triesLeft != 1) return std::nullopt;
+  return std::string("WARNING: only one try left for the ") + pinName(role) +
+         ". One more wrong entry locks it, and unlocking needs a visit to the city office.";
+}
+
+void login(const Context& ctx, JpkiCard& card, KeyRole role) {
+  // Refuse early, without asking for the PIN, when the card already says it is locked.
+  const PinStatus before = card.pinStatus(role);
+  if (before.locked()) {
+    throw ToolError(Exit::PinLocked, std::string("the ") + pinName(role) +
+                                         " is locked (no tries left): it can only be reset at "
+                                         "the city office");
+  }
+  SecretBytes pin = obtainPin(ctx, role);
+  VerifyResult result;
+  try {
+    result = card.verify(role, pin.view());
+  } catch (const Error& e) {
+    if (e.code() == Errc::PinFormat) {
+      throw ToolError(Exit::WrongPin, std::string(e.what()) + " (no try was spent)");
+    }
+    throw;
+  }
+  pin.clear();
+  switch (result.outcome) {
+    case VerifyOutcome::Ok:
+      return;
+    case VerifyOutcome::Locked:
+      throw ToolError(Exit::PinLocked, std::string("wrong ") + pinName(role) +
+                                           ": it is now locked; it can only be reset at the "
+                                           "city office");
+    case VerifyOutcome::WrongPin: {
+      std::string msg = std::string("wrong ") + pinName(role) + ": " +
+                        std::to_string(result.triesLeft) +
+                        (result.triesLeft == 1 ? " try left" : " tries left");
+      if (auto w = lastTryWarning(role, result.triesLeft)) msg += "\n" + *w;
+      throw ToolError(Exit::WrongPin, msg);
+    }
+  }
+}
+
+}  // namespace jpki::tool

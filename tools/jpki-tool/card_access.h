@@ -1,0 +1,47 @@
+// Finding the reader and the card, opening the JPKI application, and verifying a PIN with the
+// exit codes the tool promises (no reader 3, no card 4, not JPKI 5, locked 6, wrong PIN 7).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "jpki/jpki_card.h"
+#include "jpki/transport.h"
+
+namespace jpki::tool {
+
+// Readers as PC/SC sees them; ToolError(NoReader) when pcscd is not reachable.
+std::vector<ReaderState> listReaders(ReaderSystem& system);
+
+struct OpenCard {
+  std::unique_ptr<ReaderSystem> system;
+  std::vector<ReaderState> readers;  // every reader, for reporting
+  std::string readerName;
+  std::unique_ptr<JpkiCard> card;
+  CardKind kind = CardKind::Unknown;
+  std::string label;
+};
+
+// Picks the first reader (matching ctx.reader, a substring) whose card answers the JPKI
+// application. Throws ToolError with exit code 3, 4 or 5 when there is none.
+OpenCard openCard(const Context& ctx);
+
+const char* kindText(CardKind kind);
+const char* kindId(CardKind kind);  // for --json: my-number-card, juki-card, smartphone, unknown
+
+// Byte 0 of EF 0008 (8F: a signature certificate was issued), read in its own transaction with
+// SELECT AID, so only before any PIN is verified. nullopt when the card does not say.
+std::optional<bool> signCertIssued(JpkiCard& card);
+
+// Asks for the PIN (terminal or --pin-env) and verifies it. Wrong PIN -> ToolError(WrongPin)
+// naming the tries left; locked -> ToolError(PinLocked); malformed -> ToolError(WrongPin)
+// without any APDU.
+void login(const Context& ctx, JpkiCard& card, KeyRole role);
+
+// The warning shown when one try is left, or nullopt.
+std::optional<std::string> lastTryWarning(KeyRole role, int triesLeft);
+
+}  // namespace jpki::tool
