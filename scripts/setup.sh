@@ -8,6 +8,7 @@ PACKAGES=(
   cmake g++ make pkg-config openssl libssl-dev libpcsclite-dev pcscd vsmartcard-vpcd
   libp11-kit-dev p11-kit libgtest-dev libcmocka-dev opensc gnutls-bin libnss3-tools
   libengine-pkcs11-openssl xmlsec1 iproute2 util-linux procps tmux python3
+  libxmlsec1-nss libxmlsec1-dev
 )
 
 missing=()

@@ -1,0 +1,255 @@
+// The typed configuration: parsing of the "key = value" file, the environment overrides and the
+// reader selection. Nothing here throws on bad content; every problem becomes a warning and the
+// default is kept, because a typo in a configuration file must never make the module unloadable.
+#include "jpki/config.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <system_error>
+
+namespace jpki::config {
+namespace {
+
+constexpr std::string_view kSpaces = " \t\r\f\v";
+
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(kSpaces);
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(kSpaces);
+  return s.substr(first, last - first + 1);
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  });
+  return out;
+}
+
+// Drops a trailing comment: a '#' at the start of the value or preceded by white space. A '#'
+// inside a word (e.g. a reader name glob "Reader#1") is kept.
+std::string_view stripComment(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '#' && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t')) return s.substr(0, i);
+  }
+  return s;
+}
+
+std::optional<Tokens> parseTokens(std::string_view value) {
+  const auto v = lower(value);
+  if (v == "both") return Tokens::Both;
+  if (v == "auth-only") return Tokens::AuthOnly;
+  if (v == "sign-only") return Tokens::SignOnly;
+  return std::nullopt;
+}
+
+std::optional<LogLevel> parseLogLevel(std::string_view value) {
+  const auto v = lower(value);
+  if (v == "off" || v == "none") return LogLevel::Off;
+  if (v == "error") return LogLevel::Error;
+  if (v == "warning" || v == "warn") return LogLevel::Warning;
+  if (v == "info") return LogLevel::Info;
+  if (v == "debug") return LogLevel::Debug;
+  return std::nullopt;
+}
+
+std::optional<bool> parseBool(std::string_view value) {
+  const auto v = lower(value);
+  if (v == "yes" || v == "true" || v == "1" || v == "on") return true;
+  if (v == "no" || v == "false" || v == "0" || v == "off") return false;
+  return std::nullopt;
+}
+
+// Appends the comma-separated globs of one line; returns false when the value held no glob.
+bool appendGlobs(std::string_view value, std::vector<std::string>& out) {
+  bool any = false;
+  while (true) {
+    const auto comma = value.find(',');
+    const auto item = trim(value.substr(0, comma));
+    if (!item.empty()) {
+      out.emplace_back(item);
+      any = true;
+    }
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return any;
+}
+
+std::string lineWarning(std::size_t line, const std::string& what) {
+  return "line " + std::to_string(line) + ": " + what;
+}
+
+std::string quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// Applies one key/value pair; returns an empty string on success, else the problem.
+std::string apply(Config& config, const std::string& key, std::string_view value) {
+  if (key == "reader-include" || key == "reader-exclude") {
+    auto& list = key == "reader-include" ? config.readerInclude : config.readerExclude;
+    if (!appendGlobs(value, list)) return "empty value for " + key;
+    return {};
+  }
+  if (key == "tokens") {
+    if (auto t = parseTokens(value)) {
+      config.tokens = *t;
+      return {};
+    }
+    return "bad value " + quote(value) + " for tokens (expected both, auth-only or sign-only)";
+  }
+  if (key == "sign-always-authenticate" || key == "apdu-trace") {
+    if (auto b = parseBool(value)) {
+      (key == "apdu-trace" ? config.apduTrace : config.signAlwaysAuthenticate) = *b;
+      return {};
+    }
+    return "bad value " + quote(value) + " for " + key + " (expected yes or no)";
+  }
+  if (key == "log-level") {
+    if (auto l = parseLogLevel(value)) {
+      config.logLevel = *l;
+      return {};
+    }
+    return "bad value " + quote(value) +
+           " for log-level (expected off, error, warning, info or debug)";
+  }
+  if (key == "log-file") {
+    config.logFile = std::string(value);  // empty: standard error
+    return {};
+  }
+  return "unknown key " + quote(key);
+}
+
+const char* envValue(const char* name) {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? v : nullptr;
+}
+
+void applyEnvironment(LoadResult& result) {
+  if (const char* v = envValue("JPKI_PKCS11_TOKENS")) {
+    if (auto t = parseTokens(trim(v))) {
+      result.config.tokens = *t;
+    } else {
+      result.warnings.push_back("JPKI_PKCS11_TOKENS: bad value " + quote(v) +
+                                " (expected both, auth-only or sign-only)");
+    }
+  }
+  if (const char* v = envValue("JPKI_PKCS11_LOG_LEVEL")) {
+    if (auto l = parseLogLevel(trim(v))) {
+      result.config.logLevel = *l;
+    } else {
+      result.warnings.push_back("JPKI_PKCS11_LOG_LEVEL: bad value " + quote(v) +
+                                " (expected off, error, warning, info or debug)");
+    }
+  }
+  if (const char* v = envValue("JPKI_PKCS11_LOG_FILE")) result.config.logFile = v;
+}
+
+}  // namespace
+
+LoadResult parse(std::string_view text) {
+  LoadResult result;
+  std::size_t lineNo = 0;
+  while (!text.empty()) {
+    ++lineNo;
+    const auto eol = text.find('\n');
+    std::string_view raw = text.substr(0, eol);
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+
+    const auto line = trim(raw);
+    if (line.empty() || line.front() == '#') continue;
+    const auto eq = line.find('=');
+    if (eq == std::string_view::npos) {
+      result.warnings.push_back(lineWarning(lineNo, "expected 'key = value', got " + quote(line)));
+      continue;
+    }
+    const auto key = lower(trim(line.substr(0, eq)));
+    const auto value = trim(stripComment(line.substr(eq + 1)));
+    if (key.empty()) {
+      result.warnings.push_back(lineWarning(lineNo, "missing key before '='"));
+      continue;
+    }
+    if (auto problem = apply(result.config, key, value); !problem.empty()) {
+      result.warnings.push_back(lineWarning(lineNo, problem + "; ignored"));
+    }
+  }
+  return result;
+}
+
+LoadResult load() {
+  const char* named = envValue(kPathEnv);
+  const std::filesystem::path path = named != nullptr ? named : kDefaultPath;
+
+  LoadResult result;
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(path, ec);
+  const auto cannotRead = [&](const std::string& why) {
+    result.warnings.push_back(path.string() + ": cannot read: " + why + "; using defaults");
+  };
+  if (!exists) {
+    // A missing default file is normal (no configuration); a missing named file is a mistake.
+    if (named != nullptr) cannotRead("no such file");
+  } else if (std::filesystem::is_directory(path, ec)) {
+    cannotRead("is a directory");
+  } else if (std::ifstream in(path, std::ios::binary); !in) {
+    const int err = errno;
+    cannotRead(err != 0 ? std::strerror(err) : "open failed");
+  } else {
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) {
+      cannotRead("read error");
+    } else {
+      result = parse(text.str());
+      for (auto& w : result.warnings) w = path.string() + ": " + w;
+      result.source = path;
+    }
+  }
+  applyEnvironment(result);
+  return result;
+}
+
+bool readerSelected(const Config& config, const std::string& readerName) {
+  const auto matches = [&](const std::string& glob) {
+    return ::fnmatch(glob.c_str(), readerName.c_str(), 0) == 0;
+  };
+  if (std::any_of(config.readerExclude.begin(), config.readerExclude.end(), matches)) return false;
+  return config.readerInclude.empty() ||
+         std::any_of(config.readerInclude.begin(), config.readerInclude.end(), matches);
+}
+
+const char* name(Tokens tokens) {
+  switch (tokens) {
+    case Tokens::Both:
+      return "both";
+    case Tokens::AuthOnly:
+      return "auth-only";
+    case Tokens::SignOnly:
+      return "sign-only";
+  }
+  return "?";
+}
+
+const char* name(LogLevel level) {
+  switch (level) {
+    case LogLevel::Off:
+      return "off";
+    case LogLevel::Error:
+      return "error";
+    case LogLevel::Warning:
+      return "warning";
+    case LogLevel::Info:
+      return "info";
+    case LogLevel::Debug:
+      return "debug";
+  }
+  return "?";
+}
+
+}  // namespace jpki::config
