@@ -1,0 +1,99 @@
+// Software digests (CKM_SHA_1, CKM_SHA224 … CKM_SHA512) with OpenSSL EVP. Size query and
+// CKR_BUFFER_TOO_SMALL keep the operation; everything else ends it.
+#include "ops.h"
+
+namespace jpki::module {
+namespace {
+
+CK_RV finish(Session& s, DigestOp& op, CK_BYTE_PTR out, CK_ULONG_PTR outLen) {
+  Bytes hash(EVP_MAX_MD_SIZE);
+  unsigned int n = 0;
+  const bool ok = EVP_DigestFinal_ex(op.ctx.get(), hash.data(), &n) == 1;
+  s.op = std::monostate{};
+  if (!ok) {
+    return CKR_GENERAL_ERROR;
+  }
+  hash.resize(n);
+  writeOutput(out, outLen, hash);
+  return CKR_OK;
+}
+
+}  // namespace
+
+CK_RV digestInit(Call& c, CK_MECHANISM_PTR mech) {
+  if (mech == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  Session& s = *c.session;
+  if (!std::holds_alternative<std::monostate>(s.op)) {
+    return CKR_OPERATION_ACTIVE;
+  }
+  const MechDef* m = findMechanism(mech->mechanism);
+  if (m == nullptr || (m->flags & CKF_DIGEST) == 0) {
+    return CKR_MECHANISM_INVALID;
+  }
+  if (mech->ulParameterLen != 0) {
+    return CKR_MECHANISM_PARAM_INVALID;
+  }
+  DigestOp op;
+  op.md = EVP_get_digestbyname(m->digest);
+  op.ctx.reset(EVP_MD_CTX_new());
+  if (op.md == nullptr || !op.ctx || EVP_DigestInit_ex(op.ctx.get(), op.md, nullptr) != 1) {
+    return CKR_GENERAL_ERROR;
+  }
+  s.op = std::move(op);
+  return CKR_OK;
+}
+
+CK_RV digest(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR out, CK_ULONG_PTR outLen) {
+  if ((data == nullptr && len != 0) || outLen == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  auto* op = std::get_if<DigestOp>(&c.session->op);
+  if (op == nullptr) {
+    return CKR_OPERATION_NOT_INITIALIZED;
+  }
+  if (op->multipart) {
+    return CKR_OPERATION_ACTIVE;
+  }
+  if (auto rv = checkOutput(out, outLen, static_cast<std::size_t>(EVP_MD_get_size(op->md)))) {
+    return *rv;
+  }
+  if (EVP_DigestUpdate(op->ctx.get(), data, len) != 1) {
+    c.session->op = std::monostate{};
+    return CKR_GENERAL_ERROR;
+  }
+  return finish(*c.session, *op, out, outLen);
+}
+
+CK_RV digestUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
+  if (part == nullptr && len != 0) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  auto* op = std::get_if<DigestOp>(&c.session->op);
+  if (op == nullptr) {
+    return CKR_OPERATION_NOT_INITIALIZED;
+  }
+  op->multipart = true;
+  if (EVP_DigestUpdate(op->ctx.get(), part, len) != 1) {
+    c.session->op = std::monostate{};
+    return CKR_GENERAL_ERROR;
+  }
+  return CKR_OK;
+}
+
+CK_RV digestFinal(Call& c, CK_BYTE_PTR out, CK_ULONG_PTR outLen) {
+  if (outLen == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  auto* op = std::get_if<DigestOp>(&c.session->op);
+  if (op == nullptr) {
+    return CKR_OPERATION_NOT_INITIALIZED;
+  }
+  if (auto rv = checkOutput(out, outLen, static_cast<std::size_t>(EVP_MD_get_size(op->md)))) {
+    return *rv;
+  }
+  return finish(*c.session, *op, out, outLen);
+}
+
+}  // namespace jpki::module

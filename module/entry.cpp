@@ -1,0 +1,262 @@
+// The C boundary: the function list and every C_* entry point, one line each. Preconditions are
+// declared here (Pre::Initialized / Session / LoggedIn, see guard.h); the bodies live in the files
+// named in ops.h. Only C_GetFunctionList, C_GetInterfaceList and C_GetInterface are exported
+// (jpki-pkcs11.map).
+//
+// Interfaces: one, "PKCS 11" version 2.40, whose function list is the v2.40 CK_FUNCTION_LIST
+// (a v3.0 caller asking C_GetInterface for version 3.0 gets CKR_ARGUMENTS_BAD and falls back).
+#include <cstring>
+
+#include "ops.h"
+
+namespace jpki::module {
+
+CK_RV getInfo(CK_INFO_PTR info) {
+  if (info == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  *info = {};
+  info->cryptokiVersion = {2, 40};
+  std::memset(info->manufacturerID, ' ', sizeof info->manufacturerID);
+  std::memcpy(info->manufacturerID, "jpki-pkcs11", 11);
+  info->flags = 0;
+  std::memset(info->libraryDescription, ' ', sizeof info->libraryDescription);
+  std::memcpy(info->libraryDescription, "JPKI My Number Card PKCS#11", 27);
+  info->libraryVersion = {0, 1};
+  return CKR_OK;
+}
+
+}  // namespace jpki::module
+
+namespace {
+
+using namespace jpki::module;  // NOLINT(google-build-using-namespace): entry points only
+
+// Functions the module does not offer: initialization and session checked first (v2.40 §5.1).
+CK_RV unsupported(const char* fn, CK_SESSION_HANDLE h) {
+  return dispatch(fn, Pre::Session, h, [](Call&) { return CKR_FUNCTION_NOT_SUPPORTED; });
+}
+// Writes: the token is write-protected (after the argument and session checks).
+CK_RV writeProtected(const char* fn, CK_SESSION_HANDLE h, bool argsOk) {
+  return dispatch(fn, Pre::Session, h,
+                  [&](Call&) { return argsOk ? CKR_TOKEN_WRITE_PROTECTED : CKR_ARGUMENTS_BAD; });
+}
+
+// The table below is kept one line per entry point on purpose.
+// clang-format off
+// ---- general purpose ----
+CK_RV C_Initialize(CK_VOID_PTR a) { return barrier("C_Initialize", [&] { return initialize(a); }); }
+CK_RV C_Finalize(CK_VOID_PTR r) { return barrier("C_Finalize", [&] { return finalize(r); }); }
+CK_RV C_GetInfo(CK_INFO_PTR i) { return dispatch("C_GetInfo", [&](Call&) { return getInfo(i); }); }
+CK_RV C_GetFunctionListImpl(CK_FUNCTION_LIST_PTR_PTR out);
+
+// ---- slots and tokens ----
+CK_RV C_GetSlotList(CK_BBOOL p, CK_SLOT_ID_PTR l, CK_ULONG_PTR n) { return dispatch("C_GetSlotList", [&](Call& c) { return getSlotList(c, p, l, n); }); }
+CK_RV C_GetSlotInfo(CK_SLOT_ID s, CK_SLOT_INFO_PTR i) { return dispatch("C_GetSlotInfo", [&](Call& c) { return getSlotInfo(c, s, i); }); }
+CK_RV C_GetTokenInfo(CK_SLOT_ID s, CK_TOKEN_INFO_PTR i) { return dispatch("C_GetTokenInfo", [&](Call& c) { return getTokenInfo(c, s, i); }); }
+CK_RV C_GetMechanismList(CK_SLOT_ID s, CK_MECHANISM_TYPE_PTR l, CK_ULONG_PTR n) { return dispatch("C_GetMechanismList", [&](Call& c) { return getMechanismList(c, s, l, n); }); }
+CK_RV C_GetMechanismInfo(CK_SLOT_ID s, CK_MECHANISM_TYPE t, CK_MECHANISM_INFO_PTR i) { return dispatch("C_GetMechanismInfo", [&](Call& c) { return getMechanismInfo(c, s, t, i); }); }
+CK_RV C_WaitForSlotEvent(CK_FLAGS f, CK_SLOT_ID_PTR s, CK_VOID_PTR r) { return dispatch("C_WaitForSlotEvent", [&](Call& c) { return waitForSlotEvent(c, f, s, r); }); }
+CK_RV C_InitToken(CK_SLOT_ID s, CK_UTF8CHAR_PTR p, CK_ULONG n, CK_UTF8CHAR_PTR l) { return dispatch("C_InitToken", [&](Call& c) { findSlot(c.st, s); return (p == nullptr && n != 0) || l == nullptr ? CKR_ARGUMENTS_BAD : CKR_TOKEN_WRITE_PROTECTED; }); }
+CK_RV C_InitPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR p, CK_ULONG n) { return writeProtected("C_InitPIN", h, p != nullptr || n == 0); }
+CK_RV C_SetPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR o, CK_ULONG on, CK_UTF8CHAR_PTR p, CK_ULONG n) { return writeProtected("C_SetPIN", h, (o != nullptr || on == 0) && (p != nullptr || n == 0)); }
+
+// ---- sessions ----
+CK_RV C_OpenSession(CK_SLOT_ID s, CK_FLAGS f, CK_VOID_PTR, CK_NOTIFY, CK_SESSION_HANDLE_PTR h) { return dispatch("C_OpenSession", [&](Call& c) { return openSession(c, s, f, h); }); }
+CK_RV C_CloseSession(CK_SESSION_HANDLE h) { return closeSession(h); }
+CK_RV C_CloseAllSessions(CK_SLOT_ID s) { return dispatch("C_CloseAllSessions", [&](Call& c) { return closeAllSessions(c, s); }); }
+CK_RV C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR i) { return dispatch("C_GetSessionInfo", Pre::Session, h, [&](Call& c) { return getSessionInfo(c, i); }); }
+CK_RV C_GetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_GetOperationState", h); }
+CK_RV C_SetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_OBJECT_HANDLE, CK_OBJECT_HANDLE) { return unsupported("C_SetOperationState", h); }
+CK_RV C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE u, CK_UTF8CHAR_PTR p, CK_ULONG n) { return dispatch("C_Login", Pre::Session, h, [&](Call& c) { return login(c, u, p, n); }); }
+CK_RV C_Logout(CK_SESSION_HANDLE h) { return dispatch("C_Logout", Pre::LoggedIn, h, [&](Call& c) { return logout(c); }); }
+
+// ---- objects ----
+CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o) { return writeProtected("C_CreateObject", h, (t != nullptr || n == 0) && o != nullptr); }
+CK_RV C_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o) { return writeProtected("C_CopyObject", h, (t != nullptr || n == 0) && o != nullptr); }
+CK_RV C_DestroyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE) { return writeProtected("C_DestroyObject", h, true); }
+CK_RV C_GetObjectSize(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ULONG_PTR n) { return dispatch("C_GetObjectSize", Pre::Session, h, [&](Call& c) { return getObjectSize(c, o, n); }); }
+CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n) { return dispatch("C_GetAttributeValue", Pre::Session, h, [&](Call& c) { return getAttributeValue(c, o, t, n); }); }
+CK_RV C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR t, CK_ULONG n) { return writeProtected("C_SetAttributeValue", h, t != nullptr || n == 0); }
+CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n) { return dispatch("C_FindObjectsInit", Pre::Session, h, [&](Call& c) { return findObjectsInit(c, t, n); }); }
+CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR o, CK_ULONG m, CK_ULONG_PTR n) { return dispatch("C_FindObjects", Pre::Session, h, [&](Call& c) { return findObjects(c, o, m, n); }); }
+CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE h) { return dispatch("C_FindObjectsFinal", Pre::Session, h, [&](Call& c) { return findObjectsFinal(c); }); }
+
+// ---- encryption / decryption: not offered by the card ----
+CK_RV C_EncryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_EncryptInit", h); }
+CK_RV C_Encrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_Encrypt", h); }
+CK_RV C_EncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_EncryptUpdate", h); }
+CK_RV C_EncryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_EncryptFinal", h); }
+CK_RV C_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_DecryptInit", h); }
+CK_RV C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_Decrypt", h); }
+CK_RV C_DecryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_DecryptUpdate", h); }
+CK_RV C_DecryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_DecryptFinal", h); }
+
+// ---- digests (software) ----
+CK_RV C_DigestInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m) { return dispatch("C_DigestInit", Pre::Session, h, [&](Call& c) { return digestInit(c, m); }); }
+CK_RV C_Digest(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR o, CK_ULONG_PTR on) { return dispatch("C_Digest", Pre::Session, h, [&](Call& c) { return digest(c, d, n, o, on); }); }
+CK_RV C_DigestUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n) { return dispatch("C_DigestUpdate", Pre::Session, h, [&](Call& c) { return digestUpdate(c, d, n); }); }
+CK_RV C_DigestKey(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE) { return unsupported("C_DigestKey", h); }
+CK_RV C_DigestFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR on) { return dispatch("C_DigestFinal", Pre::Session, h, [&](Call& c) { return digestFinal(c, o, on); }); }
+
+// ---- signing (card) and verification (software) ----
+CK_RV C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k) { return dispatch("C_SignInit", Pre::Session, h, [&](Call& c) { return signInit(c, m, k); }); }
+CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR s, CK_ULONG_PTR sn) { return dispatch("C_Sign", Pre::Session, h, [&](Call& c) { return sign(c, d, n, s, sn); }); }
+CK_RV C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n) { return dispatch("C_SignUpdate", Pre::Session, h, [&](Call& c) { return signUpdate(c, d, n); }); }
+CK_RV C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG_PTR sn) { return dispatch("C_SignFinal", Pre::Session, h, [&](Call& c) { return signFinal(c, s, sn); }); }
+CK_RV C_SignRecoverInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_SignRecoverInit", h); }
+CK_RV C_SignRecover(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_SignRecover", h); }
+CK_RV C_VerifyInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k) { return dispatch("C_VerifyInit", Pre::Session, h, [&](Call& c) { return verifyInit(c, m, k); }); }
+CK_RV C_Verify(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR s, CK_ULONG sn) { return dispatch("C_Verify", Pre::Session, h, [&](Call& c) { return verify(c, d, n, s, sn); }); }
+CK_RV C_VerifyUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n) { return dispatch("C_VerifyUpdate", Pre::Session, h, [&](Call& c) { return verifyUpdate(c, d, n); }); }
+CK_RV C_VerifyFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG sn) { return dispatch("C_VerifyFinal", Pre::Session, h, [&](Call& c) { return verifyFinal(c, s, sn); }); }
+CK_RV C_VerifyRecoverInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_VerifyRecoverInit", h); }
+CK_RV C_VerifyRecover(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_VerifyRecover", h); }
+
+// ---- dual-function, key management, random, legacy ----
+CK_RV C_DigestEncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_DigestEncryptUpdate", h); }
+CK_RV C_DecryptDigestUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_DecryptDigestUpdate", h); }
+CK_RV C_SignEncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_SignEncryptUpdate", h); }
+CK_RV C_DecryptVerifyUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_DecryptVerifyUpdate", h); }
+CK_RV C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o) { return writeProtected("C_GenerateKey", h, m != nullptr && (t != nullptr || n == 0) && o != nullptr); }
+CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pt, CK_ULONG pn, CK_ATTRIBUTE_PTR vt, CK_ULONG vn, CK_OBJECT_HANDLE_PTR po, CK_OBJECT_HANDLE_PTR vo) { return writeProtected("C_GenerateKeyPair", h, m != nullptr && (pt != nullptr || pn == 0) && (vt != nullptr || vn == 0) && po != nullptr && vo != nullptr); }
+CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_OBJECT_HANDLE, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_WrapKey", h); }
+CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_ATTRIBUTE_PTR, CK_ULONG, CK_OBJECT_HANDLE_PTR) { return unsupported("C_UnwrapKey", h); }
+CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR, CK_ULONG, CK_OBJECT_HANDLE_PTR) { return unsupported("C_DeriveKey", h); }
+CK_RV C_SeedRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG) { return dispatch("C_SeedRandom", Pre::Session, h, [](Call&) { return CKR_RANDOM_NO_RNG; }); }
+CK_RV C_GenerateRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG) { return dispatch("C_GenerateRandom", Pre::Session, h, [](Call&) { return CKR_RANDOM_NO_RNG; }); }
+CK_RV C_GetFunctionStatus(CK_SESSION_HANDLE h) { return dispatch("C_GetFunctionStatus", Pre::Session, h, [](Call&) { return CKR_FUNCTION_NOT_PARALLEL; }); }
+CK_RV C_CancelFunction(CK_SESSION_HANDLE h) { return dispatch("C_CancelFunction", Pre::Session, h, [](Call&) { return CKR_FUNCTION_NOT_PARALLEL; }); }
+
+// clang-format on
+
+CK_FUNCTION_LIST kFunctions = {
+    {2, 40},
+    C_Initialize,
+    C_Finalize,
+    C_GetInfo,
+    C_GetFunctionListImpl,
+    C_GetSlotList,
+    C_GetSlotInfo,
+    C_GetTokenInfo,
+    C_GetMechanismList,
+    C_GetMechanismInfo,
+    C_InitToken,
+    C_InitPIN,
+    C_SetPIN,
+    C_OpenSession,
+    C_CloseSession,
+    C_CloseAllSessions,
+    C_GetSessionInfo,
+    C_GetOperationState,
+    C_SetOperationState,
+    C_Login,
+    C_Logout,
+    C_CreateObject,
+    C_CopyObject,
+    C_DestroyObject,
+    C_GetObjectSize,
+    C_GetAttributeValue,
+    C_SetAttributeValue,
+    C_FindObjectsInit,
+    C_FindObjects,
+    C_FindObjectsFinal,
+    C_EncryptInit,
+    C_Encrypt,
+    C_EncryptUpdate,
+    C_EncryptFinal,
+    C_DecryptInit,
+    C_Decrypt,
+    C_DecryptUpdate,
+    C_DecryptFinal,
+    C_DigestInit,
+    C_Digest,
+    C_DigestUpdate,
+    C_DigestKey,
+    C_DigestFinal,
+    C_SignInit,
+    C_Sign,
+    C_SignUpdate,
+    C_SignFinal,
+    C_SignRecoverInit,
+    C_SignRecover,
+    C_VerifyInit,
+    C_Verify,
+    C_VerifyUpdate,
+    C_VerifyFinal,
+    C_VerifyRecoverInit,
+    C_VerifyRecover,
+    C_DigestEncryptUpdate,
+    C_DecryptDigestUpdate,
+    C_SignEncryptUpdate,
+    C_DecryptVerifyUpdate,
+    C_GenerateKey,
+    C_GenerateKeyPair,
+    C_WrapKey,
+    C_UnwrapKey,
+    C_DeriveKey,
+    C_SeedRandom,
+    C_GenerateRandom,
+    C_GetFunctionStatus,
+    C_CancelFunction,
+    C_WaitForSlotEvent,
+};
+
+CK_CHAR kInterfaceName[] = {'P', 'K', 'C', 'S', ' ', '1', '1', '\0'};
+CK_INTERFACE kInterface = {kInterfaceName, &kFunctions, 0};
+
+CK_RV C_GetFunctionListImpl(CK_FUNCTION_LIST_PTR_PTR out) {
+  if (out == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  *out = &kFunctions;
+  return CKR_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+__attribute__((visibility("default"))) CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out) {
+  return C_GetFunctionListImpl(out);
+}
+
+__attribute__((visibility("default"))) CK_RV C_GetInterfaceList(CK_INTERFACE_PTR list,
+                                                                CK_ULONG_PTR count) {
+  if (count == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  if (list == nullptr) {
+    *count = 1;
+    return CKR_OK;
+  }
+  if (*count < 1) {
+    *count = 1;
+    return CKR_BUFFER_TOO_SMALL;
+  }
+  list[0] = kInterface;
+  *count = 1;
+  return CKR_OK;
+}
+
+__attribute__((visibility("default"))) CK_RV C_GetInterface(CK_UTF8CHAR_PTR name,
+                                                            CK_VERSION_PTR version,
+                                                            CK_INTERFACE_PTR_PTR out,
+                                                            CK_FLAGS flags) {
+  if (out == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  if (name != nullptr && std::strcmp(reinterpret_cast<const char*>(name), "PKCS 11") != 0) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  if (version != nullptr && (version->major != 2 || version->minor != 40)) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  if ((flags & ~kInterface.flags) != 0) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  *out = &kInterface;
+  return CKR_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,55 @@
+// C_FindObjects*: the result set is fixed at C_FindObjectsInit (v2.40 §5.7); any attribute of the
+// object can be matched; private objects are only found while the token's user is logged in.
+#include <algorithm>
+
+#include "ops.h"
+
+namespace jpki::module {
+
+CK_RV findObjectsInit(Call& c, CK_ATTRIBUTE_PTR tmpl, CK_ULONG count) {
+  if (tmpl == nullptr && count != 0) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  Session& s = *c.session;
+  if (!std::holds_alternative<std::monostate>(s.op)) {
+    return CKR_OPERATION_ACTIVE;
+  }
+  Token& token = *s.token;
+  FindOp op;
+  for (const ObjectEntry& obj : token.objects) {
+    if (!visible(token, obj)) {
+      continue;
+    }
+    const AttrMap* attrs = attributes(token, obj);
+    if (attrs != nullptr && matches(*attrs, tmpl, count)) {
+      op.results.push_back(obj.handle);
+    }
+  }
+  s.op = std::move(op);
+  return CKR_OK;
+}
+
+CK_RV findObjects(Call& c, CK_OBJECT_HANDLE_PTR out, CK_ULONG max, CK_ULONG_PTR count) {
+  if (out == nullptr || count == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  auto* op = std::get_if<FindOp>(&c.session->op);
+  if (op == nullptr) {
+    return CKR_OPERATION_NOT_INITIALIZED;
+  }
+  const std::size_t n = std::min<std::size_t>(max, op->results.size() - op->next);
+  std::copy_n(op->results.begin() + static_cast<std::ptrdiff_t>(op->next), n, out);
+  op->next += n;
+  *count = n;
+  return CKR_OK;
+}
+
+CK_RV findObjectsFinal(Call& c) {
+  if (!std::holds_alternative<FindOp>(c.session->op)) {
+    return CKR_OPERATION_NOT_INITIALIZED;
+  }
+  c.session->op = std::monostate{};
+  return CKR_OK;
+}
+
+}  // namespace jpki::module

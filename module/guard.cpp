@@ -1,0 +1,106 @@
+// dispatch(): the preconditions of every entry point, checked in one order, and the exception
+// barrier. See guard.h.
+#include "guard.h"
+
+#include <unistd.h>
+
+#include <new>
+
+#include "log.h"
+#include "names.h"
+
+namespace jpki::module {
+namespace {
+
+// A removal seen while talking to the card: the card's tokens die, so every session on them gets
+// CKR_DEVICE_REMOVED once (this one now) and CKR_SESSION_HANDLE_INVALID afterwards.
+void noteRemoval(State& st, Session* session) {
+  if (session != nullptr && session->token && session->token->card) {
+    invalidateCard(st, *session->token->card);
+    st.sessions.erase(session->handle);
+  }
+}
+
+CK_RV run(const char* fn, Pre pre, CK_SESSION_HANDLE handle, Body body) {
+  std::shared_ptr<State> st = currentState();
+  if (!st) {
+    return CKR_CRYPTOKI_NOT_INITIALIZED;
+  }
+  LockHolder lock(*st->lock);
+  if (CK_RV rv = lock.acquire(); rv != CKR_OK) {
+    return rv;
+  }
+  if (st->finalized) {
+    return CKR_CRYPTOKI_NOT_INITIALIZED;
+  }
+
+  Session* session = nullptr;
+  const bool sessionScope = pre != Pre::Initialized;
+  if (sessionScope) {
+    auto it = st->sessions.find(handle);
+    if (it == st->sessions.end()) {
+      return CKR_SESSION_HANDLE_INVALID;
+    }
+    session = &it->second;
+    syncReaders(*st);
+    if (!session->token->alive()) {
+      JPKI_LOG_DEBUG("%s: session %lu lost its token (card removed)", fn, handle);
+      st->sessions.erase(it);
+      return CKR_DEVICE_REMOVED;
+    }
+    if (pre == Pre::LoggedIn && !session->token->loggedIn()) {
+      return CKR_USER_NOT_LOGGED_IN;
+    }
+  }
+
+  Call call{*st, session, lock, st};
+  try {
+    return body(call);
+  } catch (const CkError& e) {
+    return e.rv;
+  } catch (const jpki::Error& e) {
+    JPKI_LOG_DEBUG("%s: %s: %s", fn, errcName(e.code()), e.what());
+    if (isRemoval(e.code()) && !st->finalized) {
+      noteRemoval(*st, session);
+    }
+    return rvFromError(e, sessionScope);
+  }
+}
+
+}  // namespace
+
+CK_RV dispatch(const char* fn, Pre pre, CK_SESSION_HANDLE session, Body body) noexcept {
+  CK_RV rv = CKR_GENERAL_ERROR;
+  try {
+    rv = run(fn, pre, session, body);
+  } catch (const std::bad_alloc&) {
+    rv = CKR_HOST_MEMORY;
+  } catch (const std::exception& e) {
+    JPKI_LOG_ERROR("%s: unexpected exception: %s", fn, e.what());
+    rv = CKR_GENERAL_ERROR;
+  } catch (...) {
+    JPKI_LOG_ERROR("%s: unexpected exception", fn);
+    rv = CKR_GENERAL_ERROR;
+  }
+  JPKI_LOG_DEBUG("%s -> %s", fn, names::rv(rv));
+  return rv;
+}
+
+CK_RV barrier(const char* fn, FnRef<CK_RV()> body) noexcept {
+  CK_RV rv = CKR_GENERAL_ERROR;
+  try {
+    rv = body();
+  } catch (const CkError& e) {
+    rv = e.rv;
+  } catch (const std::bad_alloc&) {
+    rv = CKR_HOST_MEMORY;
+  } catch (const std::exception& e) {
+    JPKI_LOG_ERROR("%s: unexpected exception: %s", fn, e.what());
+  } catch (...) {
+    JPKI_LOG_ERROR("%s: unexpected exception", fn);
+  }
+  JPKI_LOG_DEBUG("%s -> %s", fn, names::rv(rv));
+  return rv;
+}
+
+}  // namespace jpki::module

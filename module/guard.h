@@ -1,0 +1,87 @@
+// The C boundary: every C_* in entry.cpp is one line calling dispatch() with the preconditions
+// of that entry point. dispatch() checks them in order (initialized → session exists → token still
+// present → user logged in), runs the body with the State lock held and turns every exception into
+// a CK_RV (rv.cpp). Nothing escapes to the host; nothing calls exit or abort.
+#pragma once
+
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "state.h"
+
+namespace jpki::module {
+
+enum class Pre {
+  Initialized,  // C_Initialize done in this process
+  Session,      // + hSession names an open session whose token is still present
+  LoggedIn,     // + the session's token has its user logged in (else CKR_USER_NOT_LOGGED_IN)
+};
+
+class LockHolder;
+
+// What a body receives.
+struct Call {
+  State& st;
+  Session* session;             // set for Pre::Session and Pre::LoggedIn
+  LockHolder& lock;             // lets C_WaitForSlotEvent release the lock while it blocks
+  std::shared_ptr<State> keep;  // keeps the State alive while the lock is released
+};
+
+class LockHolder {
+ public:
+  explicit LockHolder(Lock& lock) : lock_(lock) {}
+  LockHolder(const LockHolder&) = delete;
+  LockHolder& operator=(const LockHolder&) = delete;
+  ~LockHolder() { release(); }
+  CK_RV acquire() noexcept {
+    CK_RV rv = lock_.lock();
+    held_ = rv == CKR_OK;
+    return rv;
+  }
+  void release() noexcept {
+    if (held_) {
+      lock_.unlock();
+    }
+    held_ = false;
+  }
+
+ private:
+  Lock& lock_;
+  bool held_ = false;
+};
+
+// A non-owning reference to a callable (no allocation, so nothing can throw before the guard).
+template <class Sig>
+class FnRef;
+template <class R, class... A>
+class FnRef<R(A...)> {
+ public:
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, FnRef>>>
+  FnRef(F&& f) noexcept  // NOLINT(google-explicit-constructor)
+      : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+        call_([](void* o, A... a) -> R {
+          return (*static_cast<std::remove_reference_t<F>*>(o))(std::forward<A>(a)...);
+        }) {}
+  R operator()(A... a) const { return call_(obj_, std::forward<A>(a)...); }
+
+ private:
+  void* obj_;
+  R (*call_)(void*, A...);
+};
+
+using Body = FnRef<CK_RV(Call&)>;
+
+CK_RV dispatch(const char* fn, Pre pre, CK_SESSION_HANDLE session, Body body) noexcept;
+inline CK_RV dispatch(const char* fn, Body body) noexcept {
+  return dispatch(fn, Pre::Initialized, 0, body);
+}
+// For C_Initialize / C_Finalize / C_GetFunctionList: no State yet; only the exception barrier.
+CK_RV barrier(const char* fn, FnRef<CK_RV()> body) noexcept;
+
+// rv.cpp: the one mapping from exceptions to CK_RV. `sessionScope` selects the codes of
+// session functions (CKR_DEVICE_REMOVED) over slot functions (CKR_TOKEN_NOT_PRESENT).
+CK_RV rvFromError(const jpki::Error& e, bool sessionScope) noexcept;
+bool isRemoval(Errc code) noexcept;
+
+}  // namespace jpki::module

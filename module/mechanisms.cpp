@@ -1,0 +1,78 @@
+// The mechanisms the card can back: PKCS#1 v1.5 signing on a host-built DigestInfo (the card pads),
+// software verification and software digests. Never RSA-PSS, RSA-X.509 or decryption: the card
+// cannot do them, and advertising them breaks NSS/OpenSSL mechanism selection.
+#include <algorithm>
+
+#include "ops.h"
+
+namespace jpki::module {
+namespace {
+
+constexpr CK_FLAGS kSign = CKF_HW | CKF_SIGN | CKF_VERIFY;
+
+constexpr MechDef kMechanisms[] = {
+    {CKM_RSA_PKCS, kSign, 2048, 2048, nullptr},
+    {CKM_SHA1_RSA_PKCS, kSign, 2048, 2048, "SHA1"},
+    {CKM_SHA224_RSA_PKCS, kSign, 2048, 2048, "SHA224"},
+    {CKM_SHA256_RSA_PKCS, kSign, 2048, 2048, "SHA256"},
+    {CKM_SHA384_RSA_PKCS, kSign, 2048, 2048, "SHA384"},
+    {CKM_SHA512_RSA_PKCS, kSign, 2048, 2048, "SHA512"},
+    {CKM_SHA_1, CKF_DIGEST, 0, 0, "SHA1"},
+    {CKM_SHA224, CKF_DIGEST, 0, 0, "SHA224"},
+    {CKM_SHA256, CKF_DIGEST, 0, 0, "SHA256"},
+    {CKM_SHA384, CKF_DIGEST, 0, 0, "SHA384"},
+    {CKM_SHA512, CKF_DIGEST, 0, 0, "SHA512"},
+};
+
+}  // namespace
+
+std::span<const MechDef> mechanismTable() { return kMechanisms; }
+
+const MechDef* findMechanism(CK_MECHANISM_TYPE type) {
+  for (const MechDef& m : kMechanisms) {
+    if (m.type == type) {
+      return &m;
+    }
+  }
+  return nullptr;
+}
+
+CK_RV getMechanismList(Call& c, CK_SLOT_ID id, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count) {
+  if (count == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  syncReaders(c.st);
+  findSlot(c.st, id);
+  const std::size_t n = std::size(kMechanisms);
+  if (list == nullptr) {
+    *count = n;
+    return CKR_OK;
+  }
+  if (*count < n) {
+    *count = n;
+    return CKR_BUFFER_TOO_SMALL;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    list[i] = kMechanisms[i].type;
+  }
+  *count = n;
+  return CKR_OK;
+}
+
+CK_RV getMechanismInfo(Call& c, CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info) {
+  if (info == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  syncReaders(c.st);
+  findSlot(c.st, id);
+  const MechDef* m = findMechanism(type);
+  if (m == nullptr) {
+    return CKR_MECHANISM_INVALID;
+  }
+  info->ulMinKeySize = m->minBits;
+  info->ulMaxKeySize = m->maxBits;
+  info->flags = m->flags;
+  return CKR_OK;
+}
+
+}  // namespace jpki::module

@@ -1,0 +1,10 @@
+// Names of the CKR_/CKA_/CKM_ constants for debug logs.
+#pragma once
+
+#include "jpki/pkcs11_ext.h"
+
+namespace jpki::module::names {
+const char* rv(CK_RV value) noexcept;  // "CKR_OK", or "CKR_0x..." for unknown values
+const char* attribute(CK_ATTRIBUTE_TYPE value) noexcept;
+const char* mechanism(CK_MECHANISM_TYPE value) noexcept;
+}  // namespace jpki::module::names

@@ -1,0 +1,90 @@
+// The bodies of the entry points, grouped by file. Each runs under dispatch() (guard.h) with its
+// declared preconditions already checked; `c.session` is set for session functions.
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "guard.h"
+
+namespace jpki::module {
+
+// library / entry.cpp
+CK_RV getInfo(CK_INFO_PTR info);
+
+// slots.cpp
+CK_RV getSlotList(Call& c, CK_BBOOL tokenPresent, CK_SLOT_ID_PTR list, CK_ULONG_PTR count);
+CK_RV getSlotInfo(Call& c, CK_SLOT_ID id, CK_SLOT_INFO_PTR info);
+CK_RV waitForSlotEvent(Call& c, CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserved);
+
+// token.cpp
+CK_RV getTokenInfo(Call& c, CK_SLOT_ID id, CK_TOKEN_INFO_PTR info);
+
+// mechanisms.cpp
+CK_RV getMechanismList(Call& c, CK_SLOT_ID id, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count);
+CK_RV getMechanismInfo(Call& c, CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info);
+
+// session.cpp
+CK_RV openSession(Call& c, CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE_PTR out);
+CK_RV closeSession(CK_SESSION_HANDLE handle);  // own dispatch: a dead session closes quietly
+CK_RV closeAllSessions(Call& c, CK_SLOT_ID id);
+CK_RV getSessionInfo(Call& c, CK_SESSION_INFO_PTR info);
+CK_RV login(Call& c, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG pinLen);
+CK_RV logout(Call& c);
+
+// attributes.cpp
+CK_RV getAttributeValue(Call& c, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_PTR tmpl, CK_ULONG count);
+CK_RV getObjectSize(Call& c, CK_OBJECT_HANDLE object, CK_ULONG_PTR size);
+
+// find.cpp
+CK_RV findObjectsInit(Call& c, CK_ATTRIBUTE_PTR tmpl, CK_ULONG count);
+CK_RV findObjects(Call& c, CK_OBJECT_HANDLE_PTR out, CK_ULONG max, CK_ULONG_PTR count);
+CK_RV findObjectsFinal(Call& c);
+
+// sign.cpp
+CK_RV signInit(Call& c, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key);
+CK_RV sign(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen);
+CK_RV signUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len);
+CK_RV signFinal(Call& c, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen);
+
+// verify.cpp
+CK_RV verifyInit(Call& c, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key);
+CK_RV verify(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG sigLen);
+CK_RV verifyUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len);
+CK_RV verifyFinal(Call& c, CK_BYTE_PTR sig, CK_ULONG sigLen);
+
+// digest.cpp
+CK_RV digestInit(Call& c, CK_MECHANISM_PTR mech);
+CK_RV digest(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR out, CK_ULONG_PTR outLen);
+CK_RV digestUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len);
+CK_RV digestFinal(Call& c, CK_BYTE_PTR out, CK_ULONG_PTR outLen);
+
+// Helpers shared by the operation files.
+// ArgumentsBad unless (ptr != null || len == 0).
+inline void requireData(const void* ptr, CK_ULONG len) {
+  if (ptr == nullptr && len != 0) {
+    fail(CKR_ARGUMENTS_BAD);
+  }
+}
+
+// PKCS#11 text fields are blank-padded, not NUL-terminated.
+inline void padCopy(CK_UTF8CHAR* dst, std::size_t size, const std::string& text) {
+  std::memset(dst, ' ', size);
+  // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
+  std::memcpy(dst, text.data(), std::min(size, text.size()));
+}
+
+// Ends the session's active operation when the scope is left, whatever happens.
+struct EndOperation {
+  Session& session;
+  // Switching a variant to monostate only runs destructors, which do not throw.
+  // NOLINTNEXTLINE(bugprone-exception-escape)
+  ~EndOperation() { session.op.emplace<std::monostate>(); }
+};
+
+inline ByteView view(const CK_BYTE* ptr, CK_ULONG len) {
+  return ptr == nullptr ? ByteView{} : ByteView(ptr, len);
+}
+
+}  // namespace jpki::module

@@ -1,0 +1,127 @@
+// Sessions and login. Login state lives on the token and is shared by all its sessions.
+//
+// C_Logout runs JpkiCard::logout(), which clears the card's verified state for BOTH keys: the
+// other token of the same card is logged out too (the card offers no per-key logout).
+// A card reset by another process also drops the verified state; Token::loggedIn() follows the
+// card (JpkiCard::verified), so sessions fall back to the public state.
+#include "log.h"
+#include "ops.h"
+
+namespace jpki::module {
+
+CK_RV openSession(Call& c, CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE_PTR out) {
+  if (out == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  // v2.40 §5.6: CKF_SERIAL_SESSION must always be set (legacy parallel sessions do not exist).
+  if ((flags & CKF_SERIAL_SESSION) == 0) {
+    return CKR_SESSION_PARALLEL_NOT_SUPPORTED;
+  }
+  syncReaders(c.st);
+  Slot& slot = findSlot(c.st, id);
+  // Read-write sessions are allowed (some callers always ask for one); every write fails with
+  // CKR_TOKEN_WRITE_PROTECTED.
+  Session s;
+  s.token = ensureToken(c.st, slot);
+  s.handle = newSessionHandle();
+  s.slot = id;
+  s.flags = flags & (CKF_SERIAL_SESSION | CKF_RW_SESSION);
+  *out = s.handle;
+  c.st.sessions.emplace(s.handle, std::move(s));
+  return CKR_OK;
+}
+
+CK_RV closeSession(CK_SESSION_HANDLE handle) {
+  // Pre::Initialized only: a session whose card is gone can still be closed without an error.
+  return dispatch("C_CloseSession", Pre::Initialized, 0, [&](Call& c) -> CK_RV {
+    return c.st.sessions.erase(handle) == 1 ? CKR_OK : CKR_SESSION_HANDLE_INVALID;
+  });
+}
+
+CK_RV closeAllSessions(Call& c, CK_SLOT_ID id) {
+  syncReaders(c.st);
+  findSlot(c.st, id);
+  std::erase_if(c.st.sessions, [&](const auto& entry) { return entry.second.slot == id; });
+  return CKR_OK;
+}
+
+CK_RV getSessionInfo(Call& c, CK_SESSION_INFO_PTR info) {
+  if (info == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  const Session& s = *c.session;
+  const bool rw = (s.flags & CKF_RW_SESSION) != 0;
+  const bool user = s.token->loggedIn();
+  *info = {};
+  info->slotID = s.slot;
+  info->state = user ? (rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS)
+                     : (rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION);
+  info->flags = s.flags;
+  info->ulDeviceError = 0;
+  return CKR_OK;
+}
+
+CK_RV login(Call& c, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG pinLen) {
+  if (pin == nullptr && pinLen != 0) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  if (user != CKU_USER && user != CKU_CONTEXT_SPECIFIC) {
+    return CKR_USER_TYPE_INVALID;  // no SO
+  }
+  Token& token = *c.session->token;
+  SignOp* op = nullptr;
+  if (user == CKU_CONTEXT_SPECIFIC) {
+    // v2.40 §5.6 C_Login: only right after C_SignInit on a CKA_ALWAYS_AUTHENTICATE key.
+    op = std::get_if<SignOp>(&c.session->op);
+    if (op == nullptr || !op->needContextLogin) {
+      return CKR_OPERATION_NOT_INITIALIZED;
+    }
+  } else if (token.loggedIn()) {
+    return CKR_USER_ALREADY_LOGGED_IN;
+  }
+  // Format rules before any APDU: a malformed PIN never reaches the card and costs no try.
+  // (CKR_PIN_INCORRECT rather than CKR_PIN_LEN_RANGE: NSS re-prompts on the former only.)
+  std::string reason;
+  std::optional<SecretBytes> normalised =
+      normalisePin(token.role, ByteView(pin, pin == nullptr ? 0 : pinLen), &reason);
+  if (!normalised) {
+    JPKI_LOG_DEBUG("C_Login: PIN refused before reaching the card: %s", reason.c_str());
+    return CKR_PIN_INCORRECT;
+  }
+  const VerifyResult result = token.card->jpki->verify(token.role, normalised->view());
+  normalised->clear();
+  switch (result.outcome) {
+    case VerifyOutcome::Ok:
+      token.userLogin = true;
+      token.loginGeneration = token.card->jpki->resetGeneration();
+      if (op != nullptr) {
+        op->contextLoggedIn = true;
+      }
+      return CKR_OK;
+    case VerifyOutcome::WrongPin:
+      JPKI_LOG_INFO("C_Login: wrong PIN, %d tries left", result.triesLeft);
+      return CKR_PIN_INCORRECT;  // the next attempt after the last try gets CKR_PIN_LOCKED
+    case VerifyOutcome::Locked:
+      return CKR_PIN_LOCKED;
+  }
+  return CKR_GENERAL_ERROR;
+}
+
+CK_RV logout(Call& c) {
+  Card& card = *c.session->token->card;
+  for (Reader& r : c.st.readerList) {
+    if (r.card.get() != &card) {
+      continue;
+    }
+    for (auto& t : r.tokens) {
+      if (t) {
+        t->userLogin = false;  // the card's logout clears both keys
+      }
+    }
+  }
+  c.session->token->userLogin = false;
+  card.jpki->logout();
+  return CKR_OK;
+}
+
+}  // namespace jpki::module

@@ -1,0 +1,212 @@
+// Signing. The card computes PKCS#1 v1.5 signatures over a DigestInfo it receives (it adds the
+// 00 01 FF.. padding); hash-and-sign mechanisms hash on the host with OpenSSL and build the
+// DigestInfo with OpenSSL's X509_SIG encoder.
+//
+// Output size is known before any card I/O (the modulus length), so a size query
+// (pSignature NULL) and CKR_BUFFER_TOO_SMALL never send an APDU and leave the operation active;
+// any other outcome ends it (v2.40 §5.2).
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+
+#include "ops.h"
+
+namespace jpki::module {
+namespace {
+
+struct X509SigDeleter {
+  void operator()(X509_SIG* s) const noexcept { X509_SIG_free(s); }
+};
+
+MdCtx newDigest(const EVP_MD* md) {
+  MdCtx ctx(EVP_MD_CTX_new());
+  if (!ctx) {
+    throw std::bad_alloc();
+  }
+  if (EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) {
+    fail(CKR_GENERAL_ERROR);
+  }
+  return ctx;
+}
+
+Bytes finishDigest(EVP_MD_CTX* ctx) {
+  Bytes out(EVP_MAX_MD_SIZE);
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(ctx, out.data(), &n) != 1) {
+    fail(CKR_GENERAL_ERROR);
+  }
+  out.resize(n);
+  return out;
+}
+
+// Produces the signature and ends the operation (success or failure).
+CK_RV finish(Call& c, SignOp& op, ByteView input, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen) {
+  EndOperation end{*c.session};
+  Token& token = *c.session->token;
+  if (!token.loggedIn()) {
+    return CKR_USER_NOT_LOGGED_IN;
+  }
+  // CKA_ALWAYS_AUTHENTICATE: a C_Login(CKU_CONTEXT_SPECIFIC) is needed for every signature.
+  if (op.needContextLogin && !op.contextLoggedIn) {
+    return CKR_USER_NOT_LOGGED_IN;
+  }
+  const Bytes signature = token.card->jpki->sign(token.role, input);
+  if (signature.size() != op.sigLen) {
+    return CKR_DEVICE_ERROR;
+  }
+  writeOutput(sig, sigLen, signature);
+  return CKR_OK;
+}
+
+}  // namespace
+
+Bytes digestInfo(const EVP_MD* md, ByteView hash) {
+  // DigestInfo ::= SEQUENCE { digestAlgorithm AlgorithmIdentifier (params NULL), digest OCTET
+  // STRING }
+  std::unique_ptr<X509_SIG, X509SigDeleter> sig(X509_SIG_new());
+  if (!sig) {
+    throw std::bad_alloc();
+  }
+  X509_ALGOR* alg = nullptr;
+  ASN1_OCTET_STRING* digest = nullptr;
+  X509_SIG_getm(sig.get(), &alg, &digest);
+  if (X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(md)), V_ASN1_NULL, nullptr) != 1 ||
+      ASN1_OCTET_STRING_set(digest, hash.data(), static_cast<int>(hash.size())) != 1) {
+    fail(CKR_GENERAL_ERROR);
+  }
+  const int n = i2d_X509_SIG(sig.get(), nullptr);
+  if (n <= 0) {
+    fail(CKR_GENERAL_ERROR);
+  }
+  Bytes out(static_cast<std::size_t>(n));
+  unsigned char* p = out.data();
+  i2d_X509_SIG(sig.get(), &p);
+  return out;
+}
+
+CK_RV signInit(Call& c, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key) {
+  if (mech == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  Session& s = *c.session;
+  if (!std::holds_alternative<std::monostate>(s.op)) {
+    return CKR_OPERATION_ACTIVE;
+  }
+  const MechDef* m = findMechanism(mech->mechanism);
+  if (m == nullptr || (m->flags & CKF_SIGN) == 0) {
+    return CKR_MECHANISM_INVALID;
+  }
+  if (mech->ulParameterLen != 0) {
+    return CKR_MECHANISM_PARAM_INVALID;
+  }
+  Token& token = *s.token;
+  const ObjectEntry* obj = findObject(token, key);  // a handle of another token is not found
+  if (obj == nullptr) {
+    return CKR_KEY_HANDLE_INVALID;
+  }
+  if (!visible(token, *obj)) {
+    return CKR_USER_NOT_LOGGED_IN;
+  }
+  switch (obj->def->kind) {
+    case ObjKind::PrivateKey:
+      break;
+    case ObjKind::PublicKey:
+      return CKR_KEY_FUNCTION_NOT_PERMITTED;  // CKA_SIGN is false
+    case ObjKind::Certificate:
+    case ObjKind::Profile:
+      return CKR_KEY_HANDLE_INVALID;  // not a key
+  }
+  const AttrMap* attrs = attributes(token, *obj);
+  if (attrs == nullptr) {
+    return CKR_KEY_HANDLE_INVALID;
+  }
+  SignOp op;
+  op.mech = m->type;
+  op.key = key;
+  op.sigLen = attrs->at(CKA_MODULUS).size();
+  op.needContextLogin = alwaysAuthenticate(token, *obj->def);
+  if (m->digest != nullptr) {
+    op.md = EVP_get_digestbyname(m->digest);
+    if (op.md == nullptr) {
+      return CKR_MECHANISM_INVALID;
+    }
+    op.ctx = newDigest(op.md);
+  }
+  s.op = std::move(op);
+  return CKR_OK;
+}
+
+CK_RV sign(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen) {
+  if ((data == nullptr && len != 0) || sigLen == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  auto* op = std::get_if<SignOp>(&c.session->op);
+  if (op == nullptr) {
+    return CKR_OPERATION_NOT_INITIALIZED;
+  }
+  if (op->multipart) {
+    return CKR_OPERATION_ACTIVE;  // C_SignUpdate started: finish with C_SignFinal
+  }
+  if (op->md == nullptr && (len == 0 || len > layout::kMaxSignInput)) {
+    c.session->op = std::monostate{};
+    return CKR_DATA_LEN_RANGE;
+  }
+  if (auto rv = checkOutput(sig, sigLen, op->sigLen)) {
+    return *rv;
+  }
+  if (op->md == nullptr) {
+    return finish(c, *op, view(data, len), sig, sigLen);
+  }
+  if (EVP_DigestUpdate(op->ctx.get(), data, len) != 1) {
+    fail(CKR_GENERAL_ERROR);
+  }
+  const Bytes input = digestInfo(op->md, finishDigest(op->ctx.get()));
+  return finish(c, *op, input, sig, sigLen);
+}
+
+CK_RV signUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
+  if (part == nullptr && len != 0) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  auto* op = std::get_if<SignOp>(&c.session->op);
+  if (op == nullptr) {
+    return CKR_OPERATION_NOT_INITIALIZED;
+  }
+  op->multipart = true;
+  if (op->md != nullptr) {
+    if (EVP_DigestUpdate(op->ctx.get(), part, len) != 1) {
+      fail(CKR_GENERAL_ERROR);
+    }
+    return CKR_OK;
+  }
+  if (op->data.size() + len > layout::kMaxSignInput) {
+    c.session->op = std::monostate{};
+    return CKR_DATA_LEN_RANGE;
+  }
+  op->data.insert(op->data.end(), part, part + len);
+  return CKR_OK;
+}
+
+CK_RV signFinal(Call& c, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen) {
+  if (sigLen == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  auto* op = std::get_if<SignOp>(&c.session->op);
+  if (op == nullptr) {
+    return CKR_OPERATION_NOT_INITIALIZED;
+  }
+  if (op->md == nullptr && op->data.empty()) {
+    c.session->op = std::monostate{};
+    return CKR_DATA_LEN_RANGE;
+  }
+  if (auto rv = checkOutput(sig, sigLen, op->sigLen)) {
+    return *rv;
+  }
+  if (op->md == nullptr) {
+    const Bytes input = op->data;
+    return finish(c, *op, input, sig, sigLen);
+  }
+  const Bytes input = digestInfo(op->md, finishDigest(op->ctx.get()));
+  return finish(c, *op, input, sig, sigLen);
+}
+
+}  // namespace jpki::module

@@ -1,0 +1,231 @@
+// The module's internal state: readers, slots, cards, tokens, sessions, operations.
+//
+// Lock order: the process-wide lifecycle mutex (library.cpp) only guards the pointer to the State
+// and is never held while anything else is locked. Every C_* call then takes State::lock (the
+// application's mutex callbacks, or a std::mutex) for its whole duration; it is the only lock, so
+// all card I/O of the module is serialised. C_WaitForSlotEvent releases it while blocked in
+// ReaderSystem::waitForChange. Card objects (JpkiCard) are not thread-safe and are only touched
+// with State::lock held.
+#pragma once
+
+#include <openssl/evp.h>
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "jpki/bytes.h"
+#include "jpki/config.h"
+#include "jpki/jpki_card.h"
+#include "jpki/pkcs11_ext.h"
+#include "jpki/transport.h"
+
+namespace jpki::module {
+
+// An internal failure with its PKCS#11 code; the guard (guard.cpp) returns rv.
+struct CkError {
+  CK_RV rv;
+};
+[[noreturn]] inline void fail(CK_RV rv) { throw CkError{rv}; }
+
+using AttrMap = std::map<CK_ATTRIBUTE_TYPE, Bytes>;
+
+// ---- objects.cpp: the card's fixed objects as one table ----
+enum class ObjKind { Certificate, PublicKey, PrivateKey, Profile };
+struct ObjectDef {
+  KeyRole token;  // the token (slot role) that shows the object
+  ObjKind kind;
+  CertFile cert;      // where the data comes from (keys: the certificate with the public key)
+  const char* label;  // CKA_LABEL (shared by a certificate and its key pair)
+  std::uint8_t id;    // CKA_ID (one byte, never 00: NSS treats ID 0 specially)
+  bool isPrivate;     // CKA_PRIVATE: hidden until the token's user is logged in
+  bool authority;     // CKA_CERTIFICATE_CATEGORY 2 (authority) instead of 1 (token user)
+};
+std::span<const ObjectDef> objectTable();
+
+struct Card;
+
+struct ObjectEntry {
+  CK_OBJECT_HANDLE handle;
+  const ObjectDef* def;
+};
+
+// One token = one role (auth / sign) of one card insertion. Replaced, with fresh object handles,
+// when a card is removed or another card is inserted.
+struct Token {
+  std::shared_ptr<Card> card;
+  KeyRole role = KeyRole::Auth;
+  CK_SLOT_ID slot = 0;
+  bool userLogin = false;              // C_Login(CKU_USER) succeeded and no C_Logout since
+  std::uint64_t loginGeneration = 0;   // JpkiCard::resetGeneration() at the successful login
+  bool signAlwaysAuthenticate = true;  // config: CKA_ALWAYS_AUTHENTICATE on the signature key
+  std::vector<ObjectEntry> objects;
+  std::map<CK_OBJECT_HANDLE, AttrMap> attrCache;
+
+  [[nodiscard]] bool alive() const;
+  // Logged in = our login succeeded and the card still has the PIN verified (a reset by another
+  // process or a C_Logout on the other token of the same card clears it).
+  [[nodiscard]] bool loggedIn() const;
+};
+
+struct Card {
+  std::unique_ptr<JpkiCard> jpki;
+  std::uint32_t eventCount = 0;  // reader eventCount when connected
+  bool alive = true;
+  std::string serial;  // 16 hex digits of SHA-256(auth certificate)
+  CardKind kind = CardKind::Unknown;
+};
+
+struct Reader {
+  std::string name;
+  bool listed = false;   // seen in the last reader listing
+  bool present = false;  // card present per the last listing
+  std::uint32_t eventCount = 0;
+  std::shared_ptr<Card> card;                    // connected lazily
+  std::array<std::shared_ptr<Token>, 2> tokens;  // index = role
+};
+
+struct Slot {
+  CK_SLOT_ID id = 0;
+  std::size_t reader = 0;
+  KeyRole role = KeyRole::Auth;
+  // What C_WaitForSlotEvent reported last for this slot.
+  bool reportedPresent = false;
+  std::uint32_t reportedEventCount = 0;
+};
+
+// ---- operations: at most one active per session ----
+struct MdCtxDeleter {
+  void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
+};
+struct PkeyDeleter {
+  void operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); }
+};
+using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
+
+struct FindOp {
+  std::vector<CK_OBJECT_HANDLE> results;
+  std::size_t next = 0;
+};
+struct SignOp {
+  CK_MECHANISM_TYPE mech = 0;
+  CK_OBJECT_HANDLE key = 0;
+  const EVP_MD* md = nullptr;  // null for CKM_RSA_PKCS
+  MdCtx ctx;                   // hash-and-sign
+  Bytes data;                  // CKM_RSA_PKCS: the data to sign
+  bool multipart = false;
+  bool needContextLogin = false;  // CKA_ALWAYS_AUTHENTICATE key
+  bool contextLoggedIn = false;
+  std::size_t sigLen = 256;
+};
+struct VerifyOp {
+  CK_MECHANISM_TYPE mech = 0;
+  const EVP_MD* md = nullptr;
+  MdCtx ctx;
+  Bytes data;
+  bool multipart = false;
+  Pkey key;
+  std::size_t sigLen = 256;
+};
+struct DigestOp {
+  const EVP_MD* md = nullptr;
+  MdCtx ctx;
+  bool multipart = false;
+};
+using Operation = std::variant<std::monostate, FindOp, SignOp, VerifyOp, DigestOp>;
+
+struct Session {
+  CK_SESSION_HANDLE handle = 0;
+  CK_SLOT_ID slot = 0;
+  CK_FLAGS flags = 0;
+  std::shared_ptr<Token> token;
+  Operation op;
+};
+
+// The State's lock: the application's mutex callbacks or a std::mutex (CK_C_INITIALIZE_ARGS).
+class Lock {
+ public:
+  virtual ~Lock() = default;
+  virtual CK_RV lock() noexcept = 0;
+  virtual CK_RV unlock() noexcept = 0;
+};
+
+struct State {
+  pid_t pid = 0;
+  std::unique_ptr<Lock> lock;
+  bool finalized = false;  // set by C_Finalize under lock: a blocked waiter must give up
+  config::Config config;
+  std::shared_ptr<ReaderSystem> readers;
+  std::vector<Reader> readerList;  // never shrinks while initialized
+  std::vector<Slot> slots;         // never shrinks while initialized
+  bool synced = false;
+  std::map<CK_SESSION_HANDLE, Session> sessions;
+
+  ~State();
+};
+
+// ---- library.cpp ----
+// The current State, or null when not initialized (or initialized in the parent of a fork).
+std::shared_ptr<State> currentState();
+CK_RV initialize(CK_VOID_PTR args);
+CK_RV finalize(CK_VOID_PTR reserved);
+CK_SESSION_HANDLE newSessionHandle();  // monotonic, never reused in the process
+CK_OBJECT_HANDLE newObjectHandle();    // monotonic, never reused in the process
+
+// ---- slots.cpp ----
+void syncReaders(State& st);  // refreshes reader states (no APDU); invalidates removed cards
+Slot& findSlot(State& st, CK_SLOT_ID id);
+Reader& readerOf(State& st, const Slot& slot);
+std::vector<CK_SLOT_ID> slotIds(State& st, bool tokenPresent);
+
+// ---- token.cpp ----
+std::shared_ptr<Token> ensureToken(State& st, Slot& slot);  // connects to the card when needed
+void invalidateCard(State& st, Card& card);
+std::string tokenLabel(const Token& token);
+
+// ---- objects.cpp ----
+const ObjectEntry* findObject(const Token& token, CK_OBJECT_HANDLE handle);
+[[nodiscard]] bool visible(const Token& token, const ObjectEntry& obj);
+// Attributes of an object; nullopt when its data does not exist on this card (no sign cert).
+const AttrMap* attributes(Token& token, const ObjectEntry& obj);
+// The sensitive attributes of a private key (CKR_ATTRIBUTE_SENSITIVE).
+[[nodiscard]] bool isSensitive(const ObjectEntry& obj, CK_ATTRIBUTE_TYPE type);
+// The object for handle when it exists and the session may see it, else CKR_OBJECT_HANDLE_INVALID.
+const ObjectEntry& visibleObject(Token& token, CK_OBJECT_HANDLE handle, CK_RV invalid);
+bool alwaysAuthenticate(const Token& token, const ObjectDef& def);
+
+// ---- attributes.cpp ----
+CK_RV fillTemplate(const AttrMap& attrs, const ObjectEntry& obj, CK_ATTRIBUTE_PTR tmpl,
+                   CK_ULONG count);
+bool matches(const AttrMap& attrs, CK_ATTRIBUTE_PTR tmpl, CK_ULONG count);
+Bytes ulongBytes(CK_ULONG v);
+Bytes boolBytes(bool v);
+
+// ---- output buffers: size query and CKR_BUFFER_TOO_SMALL implemented once ----
+// Returns CKR_OK and sets *len when out is null (a size query), CKR_BUFFER_TOO_SMALL when *len is
+// less than needed, or nullopt when the caller may produce the output.
+std::optional<CK_RV> checkOutput(CK_BYTE_PTR out, CK_ULONG_PTR len, std::size_t needed);
+void writeOutput(CK_BYTE_PTR out, CK_ULONG_PTR len, ByteView data);
+
+// ---- mechanisms.cpp ----
+struct MechDef {
+  CK_MECHANISM_TYPE type;
+  CK_FLAGS flags;
+  CK_ULONG minBits, maxBits;
+  const char* digest;  // EVP digest name, null for CKM_RSA_PKCS
+};
+std::span<const MechDef> mechanismTable();
+const MechDef* findMechanism(CK_MECHANISM_TYPE type);
+
+// ---- sign.cpp ----
+Bytes digestInfo(const EVP_MD* md, ByteView hash);
+
+}  // namespace jpki::module

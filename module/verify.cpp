@@ -1,0 +1,154 @@
+// Verification in software with the public key from the certificate (EVP_PKEY_verify,
+// RSA_PKCS1_PADDING). The operation ends after C_Verify / C_VerifyFinal whatever the outcome.
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "ops.h"
+
+namespace jpki::module {
+namespace {
+
+struct PkeyCtxDeleter {
+  void operator()(EVP_PKEY_CTX* c) const noexcept { EVP_PKEY_CTX_free(c); }
+};
+
+CK_RV check(VerifyOp& op, ByteView tbs, ByteView sig) {
+  if (sig.size() != op.sigLen) {
+    return CKR_SIGNATURE_LEN_RANGE;
+  }
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(EVP_PKEY_CTX_new(op.key.get(), nullptr));
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
+      (op.md != nullptr && EVP_PKEY_CTX_set_signature_md(ctx.get(), op.md) != 1)) {
+    fail(CKR_GENERAL_ERROR);
+  }
+  const int r = EVP_PKEY_verify(ctx.get(), sig.data(), sig.size(), tbs.data(), tbs.size());
+  return r == 1 ? CKR_OK : CKR_SIGNATURE_INVALID;
+}
+
+Bytes finishDigest(EVP_MD_CTX* ctx) {
+  Bytes out(EVP_MAX_MD_SIZE);
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(ctx, out.data(), &n) != 1) {
+    fail(CKR_GENERAL_ERROR);
+  }
+  out.resize(n);
+  return out;
+}
+
+}  // namespace
+
+CK_RV verifyInit(Call& c, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key) {
+  if (mech == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  Session& s = *c.session;
+  if (!std::holds_alternative<std::monostate>(s.op)) {
+    return CKR_OPERATION_ACTIVE;
+  }
+  const MechDef* m = findMechanism(mech->mechanism);
+  if (m == nullptr || (m->flags & CKF_VERIFY) == 0) {
+    return CKR_MECHANISM_INVALID;
+  }
+  if (mech->ulParameterLen != 0) {
+    return CKR_MECHANISM_PARAM_INVALID;
+  }
+  Token& token = *s.token;
+  const ObjectEntry* obj = findObject(token, key);
+  if (obj == nullptr) {
+    return CKR_KEY_HANDLE_INVALID;
+  }
+  if (!visible(token, *obj)) {
+    return CKR_USER_NOT_LOGGED_IN;
+  }
+  switch (obj->def->kind) {
+    case ObjKind::PublicKey:
+      break;
+    case ObjKind::PrivateKey:
+      return CKR_KEY_FUNCTION_NOT_PERMITTED;  // no CKA_VERIFY
+    case ObjKind::Certificate:
+    case ObjKind::Profile:
+      return CKR_KEY_HANDLE_INVALID;
+  }
+  const AttrMap* attrs = attributes(token, *obj);
+  if (attrs == nullptr) {
+    return CKR_KEY_HANDLE_INVALID;
+  }
+  const Bytes& spki = attrs->at(CKA_PUBLIC_KEY_INFO);
+  const unsigned char* p = spki.data();
+  VerifyOp op;
+  op.key.reset(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));
+  if (!op.key) {
+    fail(CKR_GENERAL_ERROR);
+  }
+  op.mech = m->type;
+  op.sigLen = attrs->at(CKA_MODULUS).size();
+  if (m->digest != nullptr) {
+    op.md = EVP_get_digestbyname(m->digest);
+    op.ctx.reset(EVP_MD_CTX_new());
+    if (op.md == nullptr || !op.ctx || EVP_DigestInit_ex(op.ctx.get(), op.md, nullptr) != 1) {
+      fail(CKR_GENERAL_ERROR);
+    }
+  }
+  s.op = std::move(op);
+  return CKR_OK;
+}
+
+CK_RV verify(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG sigLen) {
+  if ((data == nullptr && len != 0) || sig == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  auto* op = std::get_if<VerifyOp>(&c.session->op);
+  if (op == nullptr) {
+    return CKR_OPERATION_NOT_INITIALIZED;
+  }
+  if (op->multipart) {
+    return CKR_OPERATION_ACTIVE;
+  }
+  EndOperation end{*c.session};
+  if (op->md == nullptr) {
+    return check(*op, view(data, len), view(sig, sigLen));
+  }
+  if (EVP_DigestUpdate(op->ctx.get(), data, len) != 1) {
+    fail(CKR_GENERAL_ERROR);
+  }
+  const Bytes hash = finishDigest(op->ctx.get());
+  return check(*op, hash, view(sig, sigLen));
+}
+
+CK_RV verifyUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
+  if (part == nullptr && len != 0) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  auto* op = std::get_if<VerifyOp>(&c.session->op);
+  if (op == nullptr) {
+    return CKR_OPERATION_NOT_INITIALIZED;
+  }
+  op->multipart = true;
+  if (op->md != nullptr) {
+    if (EVP_DigestUpdate(op->ctx.get(), part, len) != 1) {
+      fail(CKR_GENERAL_ERROR);
+    }
+  } else {
+    op->data.insert(op->data.end(), part, part + len);
+  }
+  return CKR_OK;
+}
+
+CK_RV verifyFinal(Call& c, CK_BYTE_PTR sig, CK_ULONG sigLen) {
+  if (sig == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  auto* op = std::get_if<VerifyOp>(&c.session->op);
+  if (op == nullptr) {
+    return CKR_OPERATION_NOT_INITIALIZED;
+  }
+  EndOperation end{*c.session};
+  if (op->md == nullptr) {
+    return check(*op, op->data, view(sig, sigLen));
+  }
+  const Bytes hash = finishDigest(op->ctx.get());
+  return check(*op, hash, view(sig, sigLen));
+}
+
+}  // namespace jpki::module
