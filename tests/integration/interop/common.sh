@@ -1,0 +1,82 @@
+# Helpers for the interoperability tests (sourced after ../lib.sh). Each test runs inside
+# tests/harness/pcsc-harness.sh: private pcscd, virtual card, private network namespace.
+# shellcheck shell=bash disable=SC2034  # the variables are used by the scripts that source this file
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+M=${JPKI_MODULE:?JPKI_MODULE must name libjpki-pkcs11.so}
+M=$(readlink -f "$M")
+: "${JPKI_WORK:?run inside tests/harness/pcsc-harness.sh}"
+PKI=${JPKI_PKI_DIR:?}
+AUTH_PIN=1234
+SIGN_PIN=ABC123
+PROXY=$(pkg-config p11-kit-1 --variable proxy_module 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/p11-kit-proxy.so)
+ENGINE_DIR=$(openssl version -e | sed -E 's/^ENGINESDIR: "(.*)"$/\1/')
+
+# step TEXT: a visible section header in the test output.
+step() { echo "== $*"; }
+
+# urienc STRING: percent-encode a token label / object label for a PKCS#11 URI (RFC 7512).
+urienc() {
+  local s=$1 out="" c i
+  for ((i = 0; i < ${#s}; i++)); do
+    c=${s:i:1}
+    case "$c" in
+      [A-Za-z0-9._~-]) out+=$c ;;
+      *) out+=$(printf '%%%02X' "'$c") ;;
+    esac
+  done
+  printf '%s' "$out"
+}
+
+# card_facts: reads the token labels and the card serial from our module (pkcs11-tool -L) and sets
+# AUTH_LABEL, SIGN_LABEL, SERIAL, AUTH_TOKEN_URI, SIGN_TOKEN_URI.
+card_facts() {
+  pkcs11-tool --module "$M" -L >"$JPKI_WORK/facts.txt" 2>&1 || { cat "$JPKI_WORK/facts.txt"; fail "pkcs11-tool -L failed"; }
+  AUTH_LABEL=$(sed -nE 's/^ *token label *: (JPKI Auth [0-9A-F]+) *$/\1/p' "$JPKI_WORK/facts.txt" | head -n1)
+  SIGN_LABEL=$(sed -nE 's/^ *token label *: (JPKI Sign [0-9A-F]+) *$/\1/p' "$JPKI_WORK/facts.txt" | head -n1)
+  SERIAL=$(sed -nE 's/^ *serial num *: ([0-9A-F]+) *$/\1/p' "$JPKI_WORK/facts.txt" | head -n1)
+  [[ -n $AUTH_LABEL && -n $SIGN_LABEL && -n $SERIAL ]] || { cat "$JPKI_WORK/facts.txt"; fail "could not read token labels / serial"; }
+  AUTH_TOKEN_URI="pkcs11:serial=$SERIAL;token=$(urienc "$AUTH_LABEL")"
+  SIGN_TOKEN_URI="pkcs11:serial=$SERIAL;token=$(urienc "$SIGN_LABEL")"
+  AUTH_SUBJECT=$(openssl x509 -in "$PKI/auth.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
+  SIGN_SUBJECT=$(openssl x509 -in "$PKI/sign.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
+  AUTH_CN=$(sed -E 's/.*CN=([^,]+).*/\1/' <<<"$AUTH_SUBJECT")
+  SIGN_CN=$(sed -E 's/.*CN=([^,]+).*/\1/' <<<"$SIGN_SUBJECT")
+  echo "card serial $SERIAL, tokens '$AUTH_LABEL' / '$SIGN_LABEL'; auth CN=$AUTH_CN, sign CN=$SIGN_CN"
+}
+
+# make_server_pki DIR: a TLS server certificate for 127.0.0.1/localhost under its own CA
+# (DIR/srv_ca.pem, DIR/srv.pem, DIR/srv_key.pem).
+make_server_pki() {
+  local d=$1
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=interop test server CA" \
+    -keyout "$d/srv_ca_key.pem" -out "$d/srv_ca.pem" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$d/srv_key.pem" -out "$d/srv.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' >"$d/srv.ext"
+  openssl x509 -req -in "$d/srv.csr" -CA "$d/srv_ca.pem" -CAkey "$d/srv_ca_key.pem" -CAcreateserial \
+    -days 2 -extfile "$d/srv.ext" -out "$d/srv.pem" 2>/dev/null
+  [[ -s $d/srv.pem ]] || fail "could not make the server certificate"
+}
+
+# wait_port PORT [PID]: wait (≤10 s) until something listens on 127.0.0.1:PORT.
+wait_port() {
+  local port=$1 pid=${2:-}
+  for _ in $(seq 200); do
+    ss -Hltn "sport = :$port" 2>/dev/null | grep -q LISTEN && return 0
+    [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null && fail "server (pid $pid) exited before listening on $port"
+    sleep 0.05
+  done
+  fail "nothing listens on port $port"
+}
+
+# stop_pid PID: end a server this test started.
+stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# sign_pin_verify_count: VERIFY commands with data that went to the signature PIN (EF 001B) in the
+# card log: a SELECT of EF 001B followed by a VERIFY carrying data.
+sign_pin_selects() { grep -c '^> 00A4020C02001B' "${1:-$JPKI_CARD_LOG}" || true; }
+
+# login_count: VERIFY commands with data (= a PIN went to the card).
+login_count() { verify_with_data_count "${1:-$JPKI_CARD_LOG}"; }

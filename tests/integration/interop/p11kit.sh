@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# p11-kit and GnuTLS's p11tool: the project's .module file (packaging/jpki-pkcs11.module, with the
+# absolute path of the built module) in a test-local user configuration that hides the system's
+# modules; list-modules shows both tokens; p11tool lists tokens, certificates and (after login)
+# private keys with URIs selecting the token by serial; as_user p11tool --test-sign on both keys; and
+# p11-kit-proxy.so used by pkcs11-tool works as well as our module loaded directly.
+source "$(dirname "$0")/common.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+src_module=$here/../../../packaging/jpki-pkcs11.module
+[[ -f $src_module ]] || fail "packaging/jpki-pkcs11.module not found"
+cd "$JPKI_WORK"
+card_facts
+
+step "test-local p11-kit configuration"
+# p11-kit ignores the user configuration in programs running as root ("skipping user config in
+# program running as root"), and the harness runs as root: so every p11-kit client below runs as
+# the unprivileged user nobody with HOME/XDG_CONFIG_HOME in this test's scratch directory.
+U=$JPKI_WORK/user
+export XDG_CONFIG_HOME=$U/.config
+mkdir -p "$XDG_CONFIG_HOME/pkcs11/modules"
+chmod 755 "$JPKI_WORK"
+as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$U" XDG_CONFIG_HOME="$XDG_CONFIG_HOME" "$@"; }
+# 'only': the user configuration replaces the system one, so OpenSC's module (which would also
+# see the virtual card) and p11-kit-trust are not loaded.
+echo 'user-config: only' >"$XDG_CONFIG_HOME/pkcs11/pkcs11.conf"
+sed -E "s|^module:.*|module: $M|" "$src_module" >"$XDG_CONFIG_HOME/pkcs11/modules/jpki.module"
+grep -q "^module: $M\$" "$XDG_CONFIG_HOME/pkcs11/modules/jpki.module" || fail "module line not rewritten"
+cat "$XDG_CONFIG_HOME/pkcs11/modules/jpki.module"
+chown -R 65534:65534 "$U"
+cd "$U"
+
+step "p11-kit list-modules"
+as_user p11-kit list-modules >modules.txt 2>&1 || { cat modules.txt; fail "p11-kit list-modules failed"; }
+cat modules.txt
+expect_grep "^jpki: $M\$" modules.txt "our module is not listed under its .module name"
+expect_grep "token: $AUTH_LABEL\$" modules.txt "authentication token not listed"
+expect_grep "token: $SIGN_LABEL\$" modules.txt "signature token not listed"
+[[ $(grep -c "serial-number: $SERIAL" modules.txt) == 2 ]] || fail "both tokens should carry serial $SERIAL"
+if grep -Eq '^(opensc|p11-kit-trust)' modules.txt; then fail "system modules leaked into the test-local configuration"; fi
+pass "p11-kit list-modules: module 'jpki', tokens '$AUTH_LABEL' and '$SIGN_LABEL', serial $SERIAL"
+
+step "p11tool --list-tokens"
+as_user p11tool --list-tokens >tokens.txt 2>&1 || { cat tokens.txt; fail "p11tool --list-tokens failed"; }
+cat tokens.txt
+expect_grep "URL: pkcs11:.*serial=$SERIAL;token=$(urienc "$AUTH_LABEL")\$" tokens.txt "auth token URI missing"
+expect_grep "URL: pkcs11:.*serial=$SERIAL;token=$(urienc "$SIGN_LABEL")\$" tokens.txt "sign token URI missing"
+pass "p11tool --list-tokens: both token URIs with serial=$SERIAL"
+
+step "p11tool --list-all-certs '$AUTH_TOKEN_URI' (no login)"
+as_user p11tool --list-all-certs "$AUTH_TOKEN_URI" >certs.txt 2>&1 || { cat certs.txt; fail "--list-all-certs failed"; }
+cat certs.txt
+expect_grep 'URL: pkcs11:.*id=%01;.*type=cert' certs.txt "auth certificate (id 01) not listed"
+expect_grep 'URL: pkcs11:.*id=%03;.*type=cert' certs.txt "auth CA certificate (id 03) not listed"
+as_user p11tool --export "$AUTH_TOKEN_URI;id=%01;type=cert" >auth-export.pem 2>/dev/null || fail "--export of the auth certificate failed"
+subj=$(openssl x509 -in auth-export.pem -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
+[[ $subj == "$AUTH_SUBJECT" ]] || fail "exported certificate subject '$subj' != '$AUTH_SUBJECT'"
+cmp <(openssl x509 -in auth-export.pem -outform DER) "$PKI/auth.der" || fail "exported auth certificate differs from the card's"
+echo "exported subject: $subj"
+as_user p11tool --list-all-certs "$SIGN_TOKEN_URI" >sign-certs-nologin.txt 2>&1 || true
+if grep -q 'id=%02' sign-certs-nologin.txt; then fail "signature certificate visible without the password"; fi
+pass "p11tool: auth certificate (subject $subj) listed and exported without login; sign cert hidden"
+
+step "p11tool --login --list-privkeys (both tokens)"
+as_user env GNUTLS_PIN=$AUTH_PIN p11tool --login --list-privkeys "$AUTH_TOKEN_URI" >auth-keys.txt 2>&1 || { cat auth-keys.txt; fail "--list-privkeys (auth) failed"; }
+cat auth-keys.txt
+expect_grep "URL: pkcs11:.*serial=$SERIAL;token=$(urienc "$AUTH_LABEL");.*id=%01;.*type=private" auth-keys.txt "auth private key not listed after login"
+expect_grep 'Type: Private key \(RSA-2048\)' auth-keys.txt "auth private key type"
+as_user env GNUTLS_PIN=$SIGN_PIN p11tool --login --list-privkeys "$SIGN_TOKEN_URI" >sign-keys.txt 2>&1 || { cat sign-keys.txt; fail "--list-privkeys (sign) failed"; }
+cat sign-keys.txt
+expect_grep "URL: pkcs11:.*serial=$SERIAL;token=$(urienc "$SIGN_LABEL");.*id=%02;.*type=private" sign-keys.txt "sign private key not listed after login"
+as_user env GNUTLS_PIN=$SIGN_PIN p11tool --login --list-all-certs "$SIGN_TOKEN_URI" >sign-certs.txt 2>&1 || { cat sign-certs.txt; fail "--login --list-all-certs (sign) failed"; }
+expect_grep 'URL: pkcs11:.*id=%02;.*type=cert' sign-certs.txt "sign certificate not listed after login"
+pass "p11tool --login --list-privkeys: auth key id 01 and sign key id 02; sign cert after login"
+
+step "p11tool --test-sign (both keys)"
+for role in auth sign; do
+  if [[ $role == auth ]]; then uri="$AUTH_TOKEN_URI;id=%01;type=private" pin=$AUTH_PIN
+  else uri="$SIGN_TOKEN_URI;id=%02;type=private" pin=$SIGN_PIN; fi
+  as_user env GNUTLS_PIN=$pin p11tool --login --test-sign "$uri" >"test-sign-$role.txt" 2>&1 || { cat "test-sign-$role.txt"; fail "--test-sign ($role) failed"; }
+  cat "test-sign-$role.txt"
+  expect_grep 'Signing using RSA-SHA256\.\.\. ok' "test-sign-$role.txt" "$role: RSA-SHA256 signature"
+  expect_grep 'Verifying against private key parameters\.\.\. ok' "test-sign-$role.txt" "$role: verification with key parameters"
+  expect_grep 'Verifying against public key in the token\.\.\. ok' "test-sign-$role.txt" "$role: verification with the token's public key"
+done
+pass "p11tool --test-sign: RSA-SHA256 signatures of both keys verified (key parameters and token public key)"
+
+step "p11-kit-proxy.so ($PROXY) vs. our module directly"
+as_user pkcs11-tool --module "$M" -L >direct.txt 2>&1 || fail "pkcs11-tool -L (direct) failed"
+as_user pkcs11-tool --module "$PROXY" -L >proxy.txt 2>&1 || { cat proxy.txt; fail "pkcs11-tool -L through p11-kit-proxy failed"; }
+cat proxy.txt
+for f in direct proxy; do
+  grep -E 'token label|serial num|pin min/max|token flags' "$f.txt" | sed 's/ *$//' >"$f.tokens"
+done
+diff direct.tokens proxy.tokens || fail "tokens seen through p11-kit-proxy differ from the direct ones"
+as_user pkcs11-tool --module "$PROXY" --token-label "$AUTH_LABEL" -O >proxy-objects.txt 2>&1 || fail "objects through the proxy"
+expect_grep "subject: +DN: .*CN=$AUTH_CN" proxy-objects.txt "auth certificate subject through the proxy"
+head -c 2000 /dev/urandom >data.bin
+for role in auth sign; do
+  if [[ $role == auth ]]; then label=$AUTH_LABEL id=01 pin=$AUTH_PIN; else label=$SIGN_LABEL id=02 pin=$SIGN_PIN; fi
+  as_user pkcs11-tool --module "$PROXY" --token-label "$label" --login --pin "$pin" --sign -m SHA256-RSA-PKCS \
+    --id $id -i data.bin -o "proxy-$role.sig" >"proxy-sign-$role.txt" 2>&1 || { cat "proxy-sign-$role.txt"; fail "$role signature through the proxy failed"; }
+  verify_sig sha256 "$PKI/$role.pem" data.bin "proxy-$role.sig"
+done
+pass "p11-kit-proxy: same tokens as direct loading; auth and sign signatures through the proxy verify"
+echo "p11-kit interop: all checks passed"
