@@ -8,7 +8,7 @@ PACKAGES=(
   cmake g++ make pkg-config openssl libssl-dev libpcsclite-dev pcscd vsmartcard-vpcd
   libp11-kit-dev p11-kit libgtest-dev libcmocka-dev opensc gnutls-bin libnss3-tools
   libengine-pkcs11-openssl xmlsec1 iproute2 util-linux procps tmux python3
-  libxmlsec1-nss libxmlsec1-dev
+  libxmlsec1-nss libxmlsec1-dev dpkg-dev
 )
 
 missing=()
@@ -38,6 +38,7 @@ fi
 
 build_dir=${1:-build/default}
 shift || true
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+# Prefix /usr: the Debian layout, so the packaging test can run cpack on this same tree.
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr "$@" >/dev/null
 cmake --build "$build_dir" -j"$(nproc)"
 echo "setup: built in $build_dir"
