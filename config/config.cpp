@@ -97,12 +97,13 @@ std::string apply(Config& config, const std::string& key, std::string_view value
     if (!appendGlobs(value, list)) return "empty value for " + key;
     return {};
   }
-  if (key == "tokens") {
+  if (key == "tokens" || key == "browser-tokens") {
     if (auto t = parseTokens(value)) {
-      config.tokens = *t;
+      (key == "tokens" ? config.tokens : config.browserTokens) = *t;
       return {};
     }
-    return "bad value " + quote(value) + " for tokens (expected both, auth-only or sign-only)";
+    return "bad value " + quote(value) + " for " + key +
+           " (expected both, auth-only or sign-only)";
   }
   if (key == "sign-always-authenticate" || key == "apdu-trace") {
     if (auto b = parseBool(value)) {
@@ -131,10 +132,13 @@ const char* envValue(const char* name) {
   return (v != nullptr && *v != '\0') ? v : nullptr;
 }
 
-void applyEnvironment(LoadResult& result) {
+// Applies the environment overrides and the browser rule (an explicit JPKI_PKCS11_TOKENS wins).
+void applyEnvironment(LoadResult& result, std::string_view programName) {
+  bool explicitTokens = false;
   if (const char* v = envValue("JPKI_PKCS11_TOKENS")) {
     if (auto t = parseTokens(trim(v))) {
       result.config.tokens = *t;
+      explicitTokens = true;
     } else {
       result.warnings.push_back("JPKI_PKCS11_TOKENS: bad value " + quote(v) +
                                 " (expected both, auth-only or sign-only)");
@@ -149,6 +153,10 @@ void applyEnvironment(LoadResult& result) {
     }
   }
   if (const char* v = envValue("JPKI_PKCS11_LOG_FILE")) result.config.logFile = v;
+  if (!explicitTokens && isBrowserProgram(programName)) {
+    result.config.tokens = result.config.browserTokens;
+    result.browser = true;
+  }
 }
 
 }  // namespace
@@ -182,7 +190,9 @@ LoadResult parse(std::string_view text) {
   return result;
 }
 
-LoadResult load() {
+LoadResult load() { return load(currentProgramName()); }
+
+LoadResult load(std::string_view programName) {
   const char* named = envValue(kPathEnv);
   const std::filesystem::path path = named != nullptr ? named : kDefaultPath;
 
@@ -211,8 +221,24 @@ LoadResult load() {
       result.source = path;
     }
   }
-  applyEnvironment(result);
+  applyEnvironment(result, programName);
   return result;
+}
+
+bool isBrowserProgram(std::string_view programName) {
+  // Prefixes cover the variants (firefox-esr, firefox-bin, chromium-browser, chrome_crashpad…).
+  static constexpr std::string_view kBrowsers[] = {
+      "firefox", "chrome", "chromium", "google-chrome", "msedge", "microsoft-edge",
+      "brave", "vivaldi", "opera", "librewolf", "waterfox", "floorp", "epiphany"};
+  const auto name = lower(programName);
+  return std::any_of(std::begin(kBrowsers), std::end(kBrowsers),
+                     [&](std::string_view b) { return name.rfind(b, 0) == 0; });
+}
+
+std::string currentProgramName() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : exe.filename().string();
 }
 
 bool readerSelected(const Config& config, const std::string& readerName) {

@@ -17,7 +17,11 @@ struct Config {
   // Shell-style glob patterns (fnmatch) on the PC/SC reader name; empty include = all readers.
   std::vector<std::string> readerInclude;
   std::vector<std::string> readerExclude;
-  Tokens tokens = Tokens::Both;           // "auth-only" is the choice for browsers
+  Tokens tokens = Tokens::Both;
+  // What a web browser sees (see isBrowserProgram). A browser logs in to every token that needs a
+  // login while it lists certificates, so with the signature token visible it would ask for the
+  // signature password just to show the certificate chooser.
+  Tokens browserTokens = Tokens::AuthOnly;
   bool signAlwaysAuthenticate = true;     // CKA_ALWAYS_AUTHENTICATE on the signature key
   LogLevel logLevel = LogLevel::Warning;
   std::string logFile;                    // empty: standard error
@@ -28,6 +32,7 @@ struct LoadResult {
   Config config;
   std::vector<std::string> warnings;  // unknown keys, bad values (the default is kept for those)
   std::filesystem::path source;       // the file read, empty when none was found
+  bool browser = false;               // the browser rule chose config.tokens
 };
 
 inline constexpr const char* kDefaultPath = "/etc/jpki-pkcs11/jpki-pkcs11.conf";
@@ -37,8 +42,17 @@ inline constexpr const char* kPathEnv = "JPKI_PKCS11_CONF";
 LoadResult parse(std::string_view text);
 // Reads $JPKI_PKCS11_CONF, else kDefaultPath (a missing default file is not a warning; a missing
 // file named by the variable is), then applies environment overrides:
-// JPKI_PKCS11_TOKENS, JPKI_PKCS11_LOG_LEVEL, JPKI_PKCS11_LOG_FILE.
+// JPKI_PKCS11_TOKENS, JPKI_PKCS11_LOG_LEVEL, JPKI_PKCS11_LOG_FILE. In a web browser
+// (isBrowserProgram of the running program) `tokens` becomes `browser-tokens`, unless
+// JPKI_PKCS11_TOKENS names the tokens explicitly.
 LoadResult load();
+LoadResult load(std::string_view programName);
+
+// Web browsers by executable name (firefox, firefox-esr, chromium, chrome, msedge, brave, …).
+// Mail clients are not browsers: they sign mail with the signature key.
+bool isBrowserProgram(std::string_view programName);
+// The basename of /proc/self/exe ("" when unknown).
+std::string currentProgramName();
 
 bool readerSelected(const Config& config, const std::string& readerName);
 const char* name(Tokens tokens);
