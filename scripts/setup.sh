@@ -4,12 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# To build, and to run the module and the main job against the virtual card.
 PACKAGES=(
   cmake g++ make pkg-config openssl libssl-dev libpcsclite-dev pcscd vsmartcard-vpcd
   libp11-kit-dev p11-kit libgtest-dev libcmocka-dev opensc gnutls-bin libnss3-tools
-  libengine-pkcs11-openssl xmlsec1 iproute2 util-linux procps tmux python3
-  libxmlsec1-nss libxmlsec1-dev dpkg-dev
+  libengine-pkcs11-openssl xmlsec1 iproute2 util-linux procps python3 dpkg-dev
 )
+# Only for the test command (JPKI_SETUP_TESTS=1): the clients the integration tests drive.
+if [[ ${JPKI_SETUP_TESTS:-0} == 1 ]]; then
+  PACKAGES+=(tmux libxmlsec1-nss libxmlsec1-dev firefox-esr chromium xvfb xdotool imagemagick
+    tesseract-ocr)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
