@@ -27,8 +27,9 @@ password) for document signatures. The card is reached through PC/SC
 
 The module is registered with p11-kit, so p11-kit-proxy, GnuTLS and OpenSSL
 (through the pkcs11 engine or provider) find it without configuration. The
-jpki-pkcs11-register helper registers it in Firefox and Chromium, showing
-only the authentication token to browsers by default.")
+jpki-tool register command registers it in Firefox and Chromium. Web browsers
+see only the authentication token, so they never ask for the signature
+password.")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
 set(CPACK_DEBIAN_PACKAGE_SECTION misc)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
@@ -38,8 +39,8 @@ set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
 # them) plus whatever dpkg-shlibdeps derives from the ELF files (libc6, libstdc++6, libssl3, …).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "pcscd, libpcsclite1, libssl3, p11-kit")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libnss3-tools")   # modutil/certutil for jpki-pkcs11-register
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "opensc, python3")   # pkcs11-tool; policies.json merging
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libnss3-tools")   # modutil/certutil for jpki-tool register
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "opensc")   # pkcs11-tool
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_CURRENT_LIST_DIR}/conffiles)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 # Install destinations under /etc and p11-kit's absolute directories: stage with DESTDIR.

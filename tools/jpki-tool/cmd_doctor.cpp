@@ -18,7 +18,8 @@ constexpr const char* kUsage =
     "Checks, in order: is the PC/SC service (pcscd) reachable, which readers are there, does the\n"
     "card answer the JPKI application, are its PINs usable, where is the PKCS#11 module, and\n"
     "which consumers have it registered (p11-kit, the user's NSS database used by Chromium and\n"
-    "Chrome, Firefox profiles and policies). Every problem is printed with its fix. No PIN is\n"
+    "Chrome, Firefox profiles and policies), and which tokens web browsers see (the module's\n"
+    "browser-tokens setting, default auth-only). Every problem is printed with its fix. No PIN is\n"
     "asked for and no try is spent. The exit code is that of the first card problem (3-6), else\n"
     "1 when a problem was found, else 0.\n"
     "\n"
@@ -173,14 +174,20 @@ Exit cmdDoctor(Context ctx, const Args& args) {
           "close Firefox, then: jpki-tool register --firefox");
     }
   }
-  std::string source;
-  const std::string tokens = effectiveTokens(&source);
-  if (browser && tokens != "auth-only") {
-    add("browsers", Level::Warning,
-        "the module shows both tokens (tokens = " + tokens + ", from " + source +
-            "): browsers will also ask for the signature password",
-        "add `tokens = auth-only` to /etc/jpki-pkcs11/jpki-pkcs11.conf, or start the browser with "
-        "JPKI_PKCS11_TOKENS=auth-only");
+  // What browsers see is the module's own rule (browser-tokens), nothing to register.
+  const BrowserTokens seen = browserTokens();
+  for (const auto& w : seen.warnings) {
+    add("config", Level::Warning, w, "correct the line (see jpki-pkcs11.conf(5))");
+  }
+  if (!seen.signVisible()) {
+    add("browsers", Level::Ok, seen.describe());
+  } else {
+    // A warning while a browser has the module registered, else only information.
+    add("browsers", browser ? Level::Warning : Level::Info, seen.describe(),
+        seen.setBy == "JPKI_PKCS11_TOKENS"
+            ? "unset JPKI_PKCS11_TOKENS (browsers then get browser-tokens, default auth-only)"
+            : "remove `browser-tokens = " + std::string(config::name(seen.tokens)) + "` from " +
+                  seen.setBy + " (the default is auth-only)");
   }
 
   bool problem = false;

@@ -19,10 +19,6 @@ namespace jpki::tool {
 
 namespace {
 
-bool namesOurModule(const std::string& value) {
-  return value.find("libjpki-pkcs11") != std::string::npos;
-}
-
 fs::path xdg(const char* var, const char* fallback) {
   if (const char* v = std::getenv(var); v != nullptr && *v == '/') return v;
   return homeDir() / fallback;
@@ -34,6 +30,10 @@ bool pathExists(const fs::path& p) {
 }
 
 }  // namespace
+
+bool namesOurModule(const std::string& value) {
+  return value.find("libjpki-pkcs11") != std::string::npos;
+}
 
 std::string findModule(const std::optional<std::string>& explicitPath) {
   if (explicitPath) return pathExists(*explicitPath) ? fs::absolute(*explicitPath).string() : "";
@@ -146,9 +146,9 @@ std::vector<std::string> nssModuleNames(const fs::path& db) {
 }
 
 std::optional<fs::path> firefoxPolicyRegistration() {
-  for (const fs::path p :
-       {"/etc/firefox/policies/policies.json", "/usr/lib/firefox/distribution/policies.json",
-        "/usr/lib/firefox-esr/distribution/policies.json"}) {
+  for (const fs::path& p :
+       {fs::path(kFirefoxPolicyFile), fs::path("/usr/lib/firefox/distribution/policies.json"),
+        fs::path("/usr/lib/firefox-esr/distribution/policies.json")}) {
     const auto text = readTextIfExists(p);
     if (text && text->find("SecurityDevices") != std::string::npos && namesOurModule(*text)) {
       return p;
@@ -157,31 +157,37 @@ std::optional<fs::path> firefoxPolicyRegistration() {
   return std::nullopt;
 }
 
-std::string effectiveTokens(std::string* source) {
-  if (const char* env = std::getenv("JPKI_PKCS11_TOKENS"); env != nullptr && *env != '\0') {
-    if (source) *source = "environment variable JPKI_PKCS11_TOKENS";
-    return lower(env);
+BrowserTokens browserTokens() {
+  const config::LoadResult r = config::load("firefox");
+  BrowserTokens b;
+  b.tokens = r.config.tokens;
+  b.warnings = r.warnings;
+  if (!r.browser) {
+    b.setBy = "JPKI_PKCS11_TOKENS";  // an explicit JPKI_PKCS11_TOKENS wins over the browser rule
+  } else {
+    b.setBy = r.source.empty() ? "default" : r.source.string();
   }
-  const char* confEnv = std::getenv("JPKI_PKCS11_CONF");
-  const fs::path conf = confEnv != nullptr && *confEnv != '\0'
-                            ? fs::path(confEnv)
-                            : fs::path("/etc/jpki-pkcs11/jpki-pkcs11.conf");
-  if (source) *source = conf.string();
-  std::string value = "both";
-  if (const auto text = readTextIfExists(conf)) {
-    std::istringstream in(*text);
-    for (std::string line; std::getline(in, line);) {
-      if (auto hash = line.find(" #"); hash != std::string::npos) line.resize(hash);
-      line = trim(line);
-      if (line.empty() || line[0] == '#') continue;
-      const auto eq = line.find('=');
-      if (eq == std::string::npos) continue;
-      if (lower(trim(line.substr(0, eq))) == "tokens") value = lower(trim(line.substr(eq + 1)));
-    }
-  } else if (source) {
-    *source += " (absent)";
+  return b;
+}
+
+std::string BrowserTokens::describe() const {
+  const std::string value = config::name(tokens);
+  const std::string why =
+      setBy == "JPKI_PKCS11_TOKENS" ? " (JPKI_PKCS11_TOKENS=" + value + " in this environment)"
+      : setBy == "default"          ? " (browser-tokens = " + value + ", the default)"
+                                    : " (browser-tokens = " + value + ", read from " + setBy + ")";
+  switch (tokens) {
+    case config::Tokens::AuthOnly:
+      return "web browsers see the authentication token only" + why +
+             ": they never ask for the signature password";
+    case config::Tokens::Both:
+      return "web browsers also see the signature token" + why +
+             ": they ask for the signature password just to list certificates";
+    case config::Tokens::SignOnly:
+      return "web browsers see the signature token only" + why +
+             ": logging in to web sites with the card will not work";
   }
-  return value;
+  return "";
 }
 
 CommandResult runCommand(const std::vector<std::string>& argv) {

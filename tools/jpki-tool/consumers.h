@@ -1,6 +1,6 @@
 // The PKCS#11 consumers the tool knows (clients-and-peers.md §3.5, §4): p11-kit module configs,
 // the user's NSS database (Chromium/Chrome), Firefox profiles and Firefox policies; where the
-// module is installed; and running modutil/certutil.
+// module is installed; what browsers see of the card; and running modutil/certutil.
 #pragma once
 
 #include <filesystem>
@@ -8,11 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "jpki/config.h"
+
 namespace jpki::tool {
 
 namespace fs = std::filesystem;
 
 inline constexpr const char* kNssModuleName = "JPKI (My Number Card)";
+
+// A path or config line that names libjpki-pkcs11 (whatever its directory).
+bool namesOurModule(const std::string& value);
 
 // --module, else the installed module, else the build tree's; empty when none exists.
 std::string findModule(const std::optional<std::string>& explicitPath);
@@ -30,12 +35,23 @@ fs::path chromiumNssDb();
 std::vector<fs::path> firefoxProfiles();
 // Names of the modules in `db`'s pkcs11.txt whose library is libjpki-pkcs11 (empty: none).
 std::vector<std::string> nssModuleNames(const fs::path& db);
-// /etc/firefox/policies/policies.json (and the distribution copy) naming the module, if any.
+// The system-wide Firefox policy file `register --firefox-policy` edits (it wins over the copy
+// in Firefox's installation directory).
+inline constexpr const char* kFirefoxPolicyFile = "/etc/firefox/policies/policies.json";
+// kFirefoxPolicyFile (and the distribution copies) naming the module, if any.
 std::optional<fs::path> firefoxPolicyRegistration();
 
-// The module's `tokens` setting as the browsers will see it: from $JPKI_PKCS11_TOKENS, the file in
-// $JPKI_PKCS11_CONF or /etc/jpki-pkcs11/jpki-pkcs11.conf; "both" when unset.
-std::string effectiveTokens(std::string* source);
+// What a web browser sees of the card, by the module's own rules (jpki::config::load as Firefox
+// would run it: `browser-tokens`, unless JPKI_PKCS11_TOKENS is set in this environment).
+struct BrowserTokens {
+  config::Tokens tokens = config::Tokens::AuthOnly;
+  std::string setBy;                  // "JPKI_PKCS11_TOKENS", the configuration file, or "default"
+  std::vector<std::string> warnings;  // problems in the configuration file
+  // One sentence for register and doctor: which tokens browsers see and why.
+  [[nodiscard]] std::string describe() const;
+  [[nodiscard]] bool signVisible() const { return tokens != config::Tokens::AuthOnly; }
+};
+BrowserTokens browserTokens();
 
 struct CommandResult {
   int status = -1;  // exit status, or -1 when it could not run

@@ -1,8 +1,11 @@
-// A small JSON value for --json output: objects keep their insertion order.
+// A small JSON value for --json output and for editing JSON files (Firefox's policies.json):
+// objects keep their insertion order.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -39,12 +42,29 @@ class Json {
   Json& push(Json value);
   // Object member (null when absent or not an object).
   [[nodiscard]] const Json* find(const std::string& key) const;
+  [[nodiscard]] Json* find(const std::string& key);
+  // Object: removes `key`; false when it was not there.
+  bool erase(const std::string& key);
+  [[nodiscard]] bool isObject() const { return std::holds_alternative<Object>(v_); }
+  [[nodiscard]] const std::string* str() const { return std::get_if<std::string>(&v_); }
+  // Member names of an object, in order (empty for anything else).
+  [[nodiscard]] std::vector<std::string> keys() const;
+  // Members of an object or elements of an array; 0 for anything else.
+  [[nodiscard]] std::size_t size() const;
+
+  // RFC 8259 text to a value; nullopt on a syntax error (`error`, when given, says where).
+  // Numbers that are not integers keep their text.
+  static std::optional<Json> parse(std::string_view text, std::string* error = nullptr);
 
   [[nodiscard]] std::string dump(int indent = 2) const;
 
  private:
+  struct Number {  // a number read from text that is not a long long (1.5, 1e3, ...)
+    std::string text;
+  };
+  friend class JsonParser;
   void write(std::string& out, int indent, int depth) const;
-  std::variant<std::nullptr_t, bool, long long, std::string, Array, Object> v_{nullptr};
+  std::variant<std::nullptr_t, bool, long long, std::string, Array, Object, Number> v_{nullptr};
 };
 
 std::string jsonQuote(const std::string& s);

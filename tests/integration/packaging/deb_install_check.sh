@@ -39,11 +39,12 @@ fi
 dpkg -i "$deb" >dpkg-i.log 2>&1 || { cat dpkg-i.log; fail "dpkg -i failed (missing Depends?)"; }
 dpkg -L "$PKG" >files.txt
 for f in "$moddir/libjpki-pkcs11.so" "$confdir/jpki-pkcs11.module" /etc/jpki-pkcs11/jpki-pkcs11.conf \
-         /usr/bin/jpki-pkcs11-register /usr/share/man/man5/jpki-pkcs11.conf.5.gz \
+         /usr/bin/jpki-tool /usr/share/man/man1/jpki-tool.1.gz /usr/share/man/man5/jpki-pkcs11.conf.5.gz \
          /usr/share/doc/$PKG/copyright /usr/share/doc/$PKG/changelog.gz; do
   grep -qx "$f" files.txt || fail "$f not in the package"
   [[ -f $f ]] || fail "$f not installed"
 done
+if grep -q register files.txt; then fail "a registration helper besides jpki-tool: $(grep register files.txt)"; fi
 if grep -Ev '^/(\.|usr|etc)(/|$)' files.txt | grep -q .; then fail "files outside /usr and /etc: $(grep -Ev '^/(\.|usr|etc)(/|$)' files.txt)"; fi
 if grep -q '^/usr/local' files.txt; then fail "files under /usr/local"; fi
 dpkg-query -W -f='${Conffiles}\n' "$PKG" | grep -q '/etc/jpki-pkcs11/jpki-pkcs11.conf' ||
@@ -75,27 +76,36 @@ px --token-label "$auth_label" --login --pin 1234 --sign -m SHA256-RSA-PKCS --id
 verify_sig sha256 "$JPKI_PKI_DIR/auth.pem" data.bin auth.sig
 pass "SHA256-RSA-PKCS signature through p11-kit-proxy verifies with OpenSSL against auth.pem"
 
-# --- browser helper: Firefox policy + auth-only via the installed conffile, an NSS database --------
-jpki-pkcs11-register firefox-policy >register.log 2>&1 || { cat register.log; fail "jpki-pkcs11-register firefox-policy"; }
+# --- browsers: the authentication token only, with the installed configuration untouched ----------
+# The module recognises browsers by program name; pkcs11-tool under the name "firefox" is one.
+cp "$(command -v pkcs11-tool)" "$JPKI_WORK/firefox"
+"$JPKI_WORK/firefox" --module "$proxy" -L >browser-slots.txt 2>&1 || { cat browser-slots.txt; fail "pkcs11-tool as firefox -L"; }
+grep -q 'JPKI Auth' browser-slots.txt || fail "a browser does not see the auth token"
+if grep -q 'JPKI Sign' browser-slots.txt; then fail "a browser sees the signature token (browser-tokens default)"; fi
+JPKI_PKCS11_TOKENS=both "$JPKI_WORK/firefox" --module "$proxy" -L 2>&1 | grep -q 'JPKI Sign' ||
+  fail "JPKI_PKCS11_TOKENS=both does not override browser-tokens"
+pass "browsers see the authentication token only by default; JPKI_PKCS11_TOKENS=both overrides"
+
+# --- registration with jpki-tool: Firefox policy, an NSS database -----------------------------------
+conf_md5=$(md5sum </etc/jpki-pkcs11/jpki-pkcs11.conf | cut -d' ' -f1)
+jpki-tool register --firefox-policy >register.log 2>&1 || { cat register.log; fail "jpki-tool register --firefox-policy"; }
 grep -q "\"JPKI (My Number Card)\": \"$moddir/libjpki-pkcs11.so\"" /etc/firefox/policies/policies.json ||
   { cat /etc/firefox/policies/policies.json; fail "policies.json lacks the SecurityDevices entry"; }
-expect_grep '^tokens = auth-only' /etc/jpki-pkcs11/jpki-pkcs11.conf "tokens = auth-only not set"
-px -L >proxy-auth-only.txt 2>&1
-grep -q 'JPKI Auth' proxy-auth-only.txt || fail "auth token gone with tokens = auth-only"
-if grep -q 'JPKI Sign' proxy-auth-only.txt; then fail "signature token still shown with tokens = auth-only"; fi
-JPKI_PKCS11_TOKENS=both pkcs11-tool --module "$proxy" -L 2>&1 | grep -q 'JPKI Sign' ||
-  fail "JPKI_PKCS11_TOKENS=both does not override the configuration"
-mkdir nssdb
-HOME=$JPKI_WORK XDG_CONFIG_HOME=$JPKI_WORK/xdg jpki-pkcs11-register nssdb:"$JPKI_WORK/nssdb" >>register.log 2>&1 ||
-  { cat register.log; fail "jpki-pkcs11-register nssdb:"; }
+HOME=$JPKI_WORK XDG_CONFIG_HOME=$JPKI_WORK/xdg jpki-tool register --nssdb "$JPKI_WORK/nssdb" >>register.log 2>&1 ||
+  { cat register.log; fail "jpki-tool register --nssdb"; }
 modutil -dbdir "sql:$JPKI_WORK/nssdb" -list 2>&1 | grep -q "library name: $moddir/libjpki-pkcs11.so" ||
   fail "module not in the NSS database"
-expect_grep '^JPKI_PKCS11_TOKENS=auth-only' "$JPKI_WORK/xdg/environment.d/60-jpki-pkcs11.conf" "no user auth-only setting"
 certutil -L -d "sql:$JPKI_WORK/nssdb" -h all >nss-certs.txt 2>&1 || true
 expect_grep 'JPKI Auth' nss-certs.txt "NSS (certutil) does not see the auth token's certificate"
-jpki-pkcs11-register --remove firefox-policy >>register.log 2>&1 || { cat register.log; fail "--remove firefox-policy"; }
-[[ ! -e /etc/firefox/policies/policies.json ]] || fail "policies.json left after --remove"
-pass "jpki-pkcs11-register: Firefox policy, auth-only through the conffile (env overrides), NSS database"
+[[ $(md5sum </etc/jpki-pkcs11/jpki-pkcs11.conf | cut -d' ' -f1) == "$conf_md5" ]] ||
+  fail "registration changed the conffile /etc/jpki-pkcs11/jpki-pkcs11.conf"
+[[ ! -e $JPKI_WORK/xdg/environment.d ]] || fail "registration wrote a session environment"
+expect_grep 'web browsers see the authentication token only' register.log "register does not say what browsers see"
+jpki-tool unregister --firefox-policy >>register.log 2>&1 || { cat register.log; fail "jpki-tool unregister --firefox-policy"; }
+[[ ! -e /etc/firefox/policies/policies.json ]] || fail "policies.json left after unregister --firefox-policy"
+jpki-tool unregister --nssdb "$JPKI_WORK/nssdb" >>register.log 2>&1 || { cat register.log; fail "jpki-tool unregister --nssdb"; }
+if modutil -dbdir "sql:$JPKI_WORK/nssdb" -list 2>&1 | grep -q libjpki-pkcs11; then fail "module left in the NSS database"; fi
+pass "jpki-tool register/unregister: Firefox policy, NSS database (auth certificate seen); conffile untouched"
 
 # --- purge and look for leftovers -------------------------------------------------------------------
 dpkg --purge "$PKG" >dpkg-r.log 2>&1 || { cat dpkg-r.log; fail "dpkg --purge failed"; }
