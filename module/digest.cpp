@@ -45,7 +45,9 @@ CK_RV digestInit(Call& c, CK_MECHANISM_PTR mech) {
   return CKR_OK;
 }
 
-CK_RV digest(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR out, CK_ULONG_PTR outLen) {
+namespace {
+
+CK_RV digestBody(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR out, CK_ULONG_PTR outLen) {
   if ((data == nullptr && len != 0) || outLen == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
@@ -66,7 +68,7 @@ CK_RV digest(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR out, CK_ULONG_
   return finish(*c.session, *op, out, outLen);
 }
 
-CK_RV digestUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
+CK_RV digestUpdateBody(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
   if (part == nullptr && len != 0) {
     return CKR_ARGUMENTS_BAD;
   }
@@ -82,7 +84,7 @@ CK_RV digestUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
   return CKR_OK;
 }
 
-CK_RV digestFinal(Call& c, CK_BYTE_PTR out, CK_ULONG_PTR outLen) {
+CK_RV digestFinalBody(Call& c, CK_BYTE_PTR out, CK_ULONG_PTR outLen) {
   if (outLen == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
@@ -94,6 +96,20 @@ CK_RV digestFinal(Call& c, CK_BYTE_PTR out, CK_ULONG_PTR outLen) {
     return *rv;
   }
   return finish(*c.session, *op, out, outLen);
+}
+
+}  // namespace
+
+CK_RV digest(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR out, CK_ULONG_PTR outLen) {
+  return endOnError<DigestOp>(*c.session, [&] { return digestBody(c, data, len, out, outLen); });
+}
+
+CK_RV digestUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
+  return endOnError<DigestOp>(*c.session, [&] { return digestUpdateBody(c, part, len); });
+}
+
+CK_RV digestFinal(Call& c, CK_BYTE_PTR out, CK_ULONG_PTR outLen) {
+  return endOnError<DigestOp>(*c.session, [&] { return digestFinalBody(c, out, outLen); });
 }
 
 }  // namespace jpki::module

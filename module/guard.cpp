@@ -62,6 +62,15 @@ CK_RV run(const char* fn, Pre pre, CK_SESSION_HANDLE handle, Body body) {
     JPKI_LOG_DEBUG("%s: %s: %s", fn, errcName(e.code()), e.what());
     if (isRemoval(e.code()) && !st->finalized) {
       noteRemoval(*st, session);
+    } else if (session != nullptr && !st->finalized &&
+               (e.code() == Errc::Transport || e.code() == Errc::Timeout)) {
+      // A card pulled in the middle of an exchange often surfaces as a plain transport failure
+      // (pcsc-lite: SCARD_E_NOT_TRANSACTED): ask the reader (no APDU) and report the removal.
+      syncReaders(*st);
+      if (!session->token->alive()) {
+        st->sessions.erase(session->handle);
+        return CKR_DEVICE_REMOVED;
+      }
     }
     return rvFromError(e, sessionScope);
   }

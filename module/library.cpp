@@ -150,6 +150,18 @@ CK_RV finalize(CK_VOID_PTR reserved) {
   }
   st->finalized = true;
   st->sessions.clear();
+  // All sessions are closed: leave no verified PIN on the card for another process (the PC/SC
+  // connection is released with SCARD_LEAVE_CARD).
+  for (Reader& r : st->readerList) {
+    for (auto& t : r.tokens) {
+      if (t) {
+        t->userLogin = false;
+      }
+    }
+    if (r.card) {
+      releaseCardLogin(*st, *r.card);
+    }
+  }
   for (Reader& r : st->readerList) {
     if (r.card) {
       r.card->alive = false;

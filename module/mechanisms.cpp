@@ -24,6 +24,16 @@ constexpr MechDef kMechanisms[] = {
     {CKM_SHA512, CKF_DIGEST, 0, 0, "SHA512"},
 };
 
+// v2.40 §5.5: the mechanisms are those of the token, so a slot without one answers
+// CKR_TOKEN_NOT_PRESENT (reader state only: no APDU).
+void requireToken(State& st, CK_SLOT_ID id) {
+  syncReaders(st);
+  const Slot& slot = findSlot(st, id);
+  if (!readerOf(st, slot).present) {
+    fail(CKR_TOKEN_NOT_PRESENT);
+  }
+}
+
 }  // namespace
 
 std::span<const MechDef> mechanismTable() { return kMechanisms; }
@@ -41,8 +51,7 @@ CK_RV getMechanismList(Call& c, CK_SLOT_ID id, CK_MECHANISM_TYPE_PTR list, CK_UL
   if (count == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
-  syncReaders(c.st);
-  findSlot(c.st, id);
+  requireToken(c.st, id);
   const std::size_t n = std::size(kMechanisms);
   if (list == nullptr) {
     *count = n;
@@ -63,8 +72,7 @@ CK_RV getMechanismInfo(Call& c, CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHAN
   if (info == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
-  syncReaders(c.st);
-  findSlot(c.st, id);
+  requireToken(c.st, id);
   const MechDef* m = findMechanism(type);
   if (m == nullptr) {
     return CKR_MECHANISM_INVALID;

@@ -83,6 +83,27 @@ struct EndOperation {
   ~EndOperation() { session.op.emplace<std::monostate>(); }
 };
 
+// v2.40 §5.12-5.14: a call to C_Sign/C_Verify/C_Digest (and their Update/Final) that fails ends
+// the active operation, unless it returns CKR_BUFFER_TOO_SMALL or was a successful size query;
+// that includes CKR_ARGUMENTS_BAD and errors thrown by the card. An operation of another kind is
+// left alone (its caller gets CKR_OPERATION_NOT_INITIALIZED).
+template <class Op, class F>
+CK_RV endOnError(Session& session, F&& body) {
+  CK_RV rv = CKR_GENERAL_ERROR;
+  try {
+    rv = body();
+  } catch (...) {
+    if (std::holds_alternative<Op>(session.op)) {
+      session.op.template emplace<std::monostate>();
+    }
+    throw;
+  }
+  if (rv != CKR_OK && rv != CKR_BUFFER_TOO_SMALL && std::holds_alternative<Op>(session.op)) {
+    session.op.template emplace<std::monostate>();
+  }
+  return rv;
+}
+
 inline ByteView view(const CK_BYTE* ptr, CK_ULONG len) {
   return ptr == nullptr ? ByteView{} : ByteView(ptr, len);
 }

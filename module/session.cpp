@@ -4,10 +4,54 @@
 // other token of the same card is logged out too (the card offers no per-key logout).
 // A card reset by another process also drops the verified state; Token::loggedIn() follows the
 // card (JpkiCard::verified), so sessions fall back to the public state.
+//
+// Closing the last session of a token returns it to the public state (v2.40 §5.6 C_CloseSession,
+// C_CloseAllSessions: "the user is logged out"); the card's verified state is cleared too unless
+// the other token of the same card is still logged in, so no verified PIN lingers on the card
+// for another process to use.
 #include "log.h"
 #include "ops.h"
 
 namespace jpki::module {
+
+void releaseCardLogin(State& st, Card& card) {
+  if (!card.alive || !(card.jpki->verified(KeyRole::Auth) || card.jpki->verified(KeyRole::Sign))) {
+    return;
+  }
+  for (const Reader& r : st.readerList) {
+    if (r.card.get() != &card) {
+      continue;
+    }
+    for (const auto& t : r.tokens) {
+      if (t && t->loggedIn()) {
+        return;  // the other token still needs the card's login
+      }
+    }
+  }
+  try {
+    card.jpki->logout();
+  } catch (const Error& e) {
+    // Closing never fails because of the card: a card that is gone has no login left to clear.
+    JPKI_LOG_DEBUG("logout after the last session: %s", e.what());
+  }
+}
+
+namespace {
+
+// After sessions were closed: each token left without a session is logged out.
+void logoutUnusedTokens(State& st, const std::vector<std::shared_ptr<Token>>& closed) {
+  for (const auto& token : closed) {
+    const bool used = std::any_of(st.sessions.begin(), st.sessions.end(),
+                                  [&](const auto& e) { return e.second.token == token; });
+    if (used || !token->card) {
+      continue;
+    }
+    token->userLogin = false;
+    releaseCardLogin(st, *token->card);
+  }
+}
+
+}  // namespace
 
 CK_RV openSession(Call& c, CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE_PTR out) {
   if (out == nullptr) {
@@ -34,14 +78,29 @@ CK_RV openSession(Call& c, CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE_PTR 
 CK_RV closeSession(CK_SESSION_HANDLE handle) {
   // Pre::Initialized only: a session whose card is gone can still be closed without an error.
   return dispatch("C_CloseSession", Pre::Initialized, 0, [&](Call& c) -> CK_RV {
-    return c.st.sessions.erase(handle) == 1 ? CKR_OK : CKR_SESSION_HANDLE_INVALID;
+    auto it = c.st.sessions.find(handle);
+    if (it == c.st.sessions.end()) {
+      return CKR_SESSION_HANDLE_INVALID;
+    }
+    std::shared_ptr<Token> token = it->second.token;
+    c.st.sessions.erase(it);
+    logoutUnusedTokens(c.st, {token});
+    return CKR_OK;
   });
 }
 
 CK_RV closeAllSessions(Call& c, CK_SLOT_ID id) {
   syncReaders(c.st);
   findSlot(c.st, id);
-  std::erase_if(c.st.sessions, [&](const auto& entry) { return entry.second.slot == id; });
+  std::vector<std::shared_ptr<Token>> closed;
+  std::erase_if(c.st.sessions, [&](const auto& entry) {
+    if (entry.second.slot != id) {
+      return false;
+    }
+    closed.push_back(entry.second.token);
+    return true;
+  });
+  logoutUnusedTokens(c.st, closed);
   return CKR_OK;
 }
 
@@ -88,7 +147,19 @@ CK_RV login(Call& c, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG pinLen) {
     JPKI_LOG_DEBUG("C_Login: PIN refused before reaching the card: %s", reason.c_str());
     return CKR_PIN_INCORRECT;
   }
-  const VerifyResult result = token.card->jpki->verify(token.role, normalised->view());
+  VerifyResult result;
+  try {
+    result = token.card->jpki->verify(token.role, normalised->view());
+  } catch (const Error& e) {
+    // The PIN outcomes of the card client are C_Login's codes (rv.cpp maps them elsewhere).
+    if (e.code() == Errc::PinLocked) {
+      return CKR_PIN_LOCKED;
+    }
+    if (e.code() == Errc::PinFormat) {
+      return CKR_PIN_INCORRECT;
+    }
+    throw;
+  }
   normalised->clear();
   switch (result.outcome) {
     case VerifyOutcome::Ok:

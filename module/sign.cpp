@@ -135,7 +135,9 @@ CK_RV signInit(Call& c, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key) {
   return CKR_OK;
 }
 
-CK_RV sign(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen) {
+namespace {
+
+CK_RV signBody(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen) {
   if ((data == nullptr && len != 0) || sigLen == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
@@ -163,7 +165,7 @@ CK_RV sign(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PT
   return finish(c, *op, input, sig, sigLen);
 }
 
-CK_RV signUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
+CK_RV signUpdateBody(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
   if (part == nullptr && len != 0) {
     return CKR_ARGUMENTS_BAD;
   }
@@ -186,7 +188,7 @@ CK_RV signUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
   return CKR_OK;
 }
 
-CK_RV signFinal(Call& c, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen) {
+CK_RV signFinalBody(Call& c, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen) {
   if (sigLen == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
@@ -207,6 +209,20 @@ CK_RV signFinal(Call& c, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen) {
   }
   const Bytes input = digestInfo(op->md, finishDigest(op->ctx.get()));
   return finish(c, *op, input, sig, sigLen);
+}
+
+}  // namespace
+
+CK_RV sign(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen) {
+  return endOnError<SignOp>(*c.session, [&] { return signBody(c, data, len, sig, sigLen); });
+}
+
+CK_RV signUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
+  return endOnError<SignOp>(*c.session, [&] { return signUpdateBody(c, part, len); });
+}
+
+CK_RV signFinal(Call& c, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen) {
+  return endOnError<SignOp>(*c.session, [&] { return signFinalBody(c, sig, sigLen); });
 }
 
 }  // namespace jpki::module

@@ -186,6 +186,11 @@ Slot& findSlot(State& st, CK_SLOT_ID id);
 Reader& readerOf(State& st, const Slot& slot);
 std::vector<CK_SLOT_ID> slotIds(State& st, bool tokenPresent);
 
+// ---- session.cpp ----
+// Clears the card's verified state (JpkiCard::logout) unless a token of the card is logged in;
+// never throws a card error (a card that is gone has nothing left to clear).
+void releaseCardLogin(State& st, Card& card);
+
 // ---- token.cpp ----
 std::shared_ptr<Token> ensureToken(State& st, Slot& slot);  // connects to the card when needed
 void invalidateCard(State& st, Card& card);

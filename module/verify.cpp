@@ -94,7 +94,9 @@ CK_RV verifyInit(Call& c, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key) {
   return CKR_OK;
 }
 
-CK_RV verify(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG sigLen) {
+namespace {
+
+CK_RV verifyBody(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG sigLen) {
   if ((data == nullptr && len != 0) || sig == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
@@ -116,7 +118,7 @@ CK_RV verify(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG 
   return check(*op, hash, view(sig, sigLen));
 }
 
-CK_RV verifyUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
+CK_RV verifyUpdateBody(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
   if (part == nullptr && len != 0) {
     return CKR_ARGUMENTS_BAD;
   }
@@ -135,7 +137,7 @@ CK_RV verifyUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
   return CKR_OK;
 }
 
-CK_RV verifyFinal(Call& c, CK_BYTE_PTR sig, CK_ULONG sigLen) {
+CK_RV verifyFinalBody(Call& c, CK_BYTE_PTR sig, CK_ULONG sigLen) {
   if (sig == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
@@ -149,6 +151,20 @@ CK_RV verifyFinal(Call& c, CK_BYTE_PTR sig, CK_ULONG sigLen) {
   }
   const Bytes hash = finishDigest(op->ctx.get());
   return check(*op, hash, view(sig, sigLen));
+}
+
+}  // namespace
+
+CK_RV verify(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG sigLen) {
+  return endOnError<VerifyOp>(*c.session, [&] { return verifyBody(c, data, len, sig, sigLen); });
+}
+
+CK_RV verifyUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
+  return endOnError<VerifyOp>(*c.session, [&] { return verifyUpdateBody(c, part, len); });
+}
+
+CK_RV verifyFinal(Call& c, CK_BYTE_PTR sig, CK_ULONG sigLen) {
+  return endOnError<VerifyOp>(*c.session, [&] { return verifyFinalBody(c, sig, sigLen); });
 }
 
 }  // namespace jpki::module

@@ -174,7 +174,10 @@ TEST_F(ModuleTest, SignErrors) {
   EXPECT_EQ(f->C_SignInit(a, &withParam, priv), CKR_MECHANISM_PARAM_INVALID);
   ASSERT_EQ(f->C_SignInit(a, &mech, priv), CKR_OK);
   EXPECT_EQ(f->C_SignInit(a, &mech, priv), CKR_OPERATION_ACTIVE);
+  // v2.40 §5.12: every error but CKR_BUFFER_TOO_SMALL ends the operation, CKR_ARGUMENTS_BAD too.
   EXPECT_EQ(f->C_Sign(a, data.data(), 1, nullptr, nullptr), CKR_ARGUMENTS_BAD);
+  EXPECT_EQ(f->C_Sign(a, data.data(), 1, nullptr, &len), CKR_OPERATION_NOT_INITIALIZED);
+  ASSERT_EQ(f->C_SignInit(a, &mech, priv), CKR_OK);
   // RSA_PKCS input is 1..245 bytes.
   CK_MECHANISM raw{CKM_RSA_PKCS, nullptr, 0};
   ASSERT_EQ(f->C_FindObjectsInit(a, nullptr, 0), CKR_OPERATION_ACTIVE);
