@@ -29,6 +29,8 @@ const char* usageText() {
   --fail-after N           remove the card (close the connection) after N APDUs
   --answer-sw HEX          answer APDU number N+1 with this status word ...
   --answer-sw-after N      ... where N is given here (default 0)
+  --answer-hex HEX         like --answer-sw, but answer with these raw bytes (garbage, truncated)
+  --hang-after N           never answer after N APDUs, until the card is removed (control)
   --control PATH           FIFO accepting lines: remove, insert, reset, quit
   --help                   this text
 )";
@@ -87,7 +89,8 @@ Options parseOptions(int argc, char** argv) {
     static const std::vector<std::string> kKnown = {
         "--out", "--profile", "--host", "--port", "--connect-timeout", "--pki-dir", "--state",
         "--atr", "--auth-pin", "--sign-pin", "--log", "--latency-apdu-ms", "--latency-byte-ms",
-        "--latency-sign-ms", "--fail-after", "--answer-sw", "--answer-sw-after", "--control"};
+        "--latency-sign-ms", "--fail-after", "--answer-sw", "--answer-sw-after", "--control",
+        "--answer-hex", "--hang-after"};
     if (std::find(kKnown.begin(), kKnown.end(), option) == kKnown.end()) {
       throw UsageError("unknown option " + option);
     }
@@ -149,6 +152,14 @@ Options parseOptions(int argc, char** argv) {
       o.answerSw = static_cast<std::uint16_t>(sw[0] << 8 | sw[1]);
     } else if (option == "--answer-sw-after") {
       o.answerSwAfter = parseNumber<std::uint64_t>(option, value);
+    } else if (option == "--answer-hex") {
+      try {
+        o.answerRaw = hexBytes(value);
+      } catch (const std::invalid_argument&) {
+        throw UsageError("--answer-hex needs hex digits, got '" + value + "'");
+      }
+    } else if (option == "--hang-after") {
+      o.hangAfter = parseNumber<std::uint64_t>(option, value);
     } else if (option == "--control") {
       o.controlPath = value;
     } else {

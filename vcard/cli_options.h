@@ -27,6 +27,11 @@ struct Options {
   std::optional<std::uint64_t> failAfter;
   std::optional<std::uint16_t> answerSw;
   std::uint64_t answerSwAfter = 0;
+  // --answer-hex: like answerSw, but any raw bytes (garbage, a truncated 1-byte answer, ...).
+  std::optional<Bytes> answerRaw;
+  // A card that never answers: after N answered APDUs, commands are read and not answered until
+  // the card is removed (control "remove"); after re-insertion it answers again (one-shot).
+  std::optional<std::uint64_t> hangAfter;
 };
 
 struct UsageError : std::runtime_error {

@@ -106,6 +106,10 @@ class Runner {
   }
 
   void removeCard(const std::string& why) {
+    if (hanging_) {
+      hanging_ = false;
+      hangDone_ = true;  // answers again once re-inserted
+    }
     conn_.reset();  // vpcd reports the card absent when its client goes away
     inserted_ = false;
     note(why + " (card removed)");
@@ -128,8 +132,17 @@ class Runner {
       }
     }
     ++apdus_;
+    if (o_.hangAfter && !hangDone_ && apdus_ > *o_.hangAfter) {
+      hanging_ = true;
+      writeLog(hexString(*frame), {}, std::chrono::microseconds(0), " [not answered: --hang-after]");
+      return;  // the card never answers
+    }
     Bytes response;
-    if (o_.answerSw && !answerSwDone_ && apdus_ == o_.answerSwAfter + 1) {
+    if (o_.answerRaw && !answerSwDone_ && apdus_ == o_.answerSwAfter + 1) {
+      answerSwDone_ = true;
+      response = *o_.answerRaw;
+      writeLog(hexString(*frame), response, std::chrono::microseconds(0), " [injected]");
+    } else if (o_.answerSw && !answerSwDone_ && apdus_ == o_.answerSwAfter + 1) {
       answerSwDone_ = true;
       response = {static_cast<std::uint8_t>(*o_.answerSw >> 8),
                   static_cast<std::uint8_t>(*o_.answerSw & 0xFF)};
@@ -180,6 +193,8 @@ class Runner {
   std::uint64_t apdus_ = 0;
   bool failDone_ = false;
   bool answerSwDone_ = false;
+  bool hanging_ = false;
+  bool hangDone_ = false;
 };
 
 int runMain(int argc, char** argv) {
