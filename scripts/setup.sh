@@ -13,7 +13,7 @@ PACKAGES=(
 # Only for the test command (JPKI_SETUP_TESTS=1): the clients the integration tests drive.
 if [[ ${JPKI_SETUP_TESTS:-0} == 1 ]]; then
   PACKAGES+=(tmux libxmlsec1-nss libxmlsec1-dev firefox-esr chromium xvfb xdotool imagemagick
-    tesseract-ocr)
+    tesseract-ocr clang libclang-rt-14-dev valgrind gdb)
 fi
 
 missing=()

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Concurrency through pcscd and the virtual card: 8 threads in one process, then 4 processes at
+# once, each opening a session, logging in and signing repeatedly for a bounded time. Every
+# signature is verified (C_Verify with the token's public key); no deadlock (each run is bounded
+# by `timeout`); no error other than the documented ones (p11probe: CKR_USER_ALREADY_LOGGED_IN
+# and CKR_USER_NOT_LOGGED_IN, when another thread or process logged the shared card in or out);
+# and the card's APDU log shows every COMPUTE SIGNATURE right after the SELECT of its key EF in
+# the same transaction (no other command interleaved).
+source "$(dirname "$0")/../lib.sh"
+PROBE=${JPKI_P11PROBE:?}
+M=${JPKI_MODULE:?}
+SECONDS_PER_RUN=${JPKI_CONCURRENCY_SECONDS:-10}
+cd "$JPKI_WORK"
+
+check_loop() { # OUTPUT_FILE WHAT
+  local out=$1 what=$2 sigs errs
+  grep -q '^loop signatures' "$out" || { cat "$out"; fail "$what: no summary (deadlock or crash?)"; }
+  sigs=$(awk '/^loop signatures/ {s += $3} END {print s + 0}' "$out")
+  errs=$(awk '/^loop signatures/ {e += $5} END {print e + 0}' "$out")
+  if ((errs > 0)); then
+    grep '^worker' "$out" | sort | uniq -c | head -20 >&2
+    fail "$what: $errs undocumented errors"
+  fi
+  ((sigs > 0)) || fail "$what: no signature made"
+  pass "$what: $sigs signatures, each verified, no undocumented error"
+}
+
+# The APDU log: each 802A directly preceded by SELECT EF 0017 or 001A.
+check_log() {
+  local bad
+  bad=$(awk '/^> / {cmd = $2; if (cmd ~ /^802A/ && prev !~ /^00A4020C02(0017|001A)$/) n++; prev = cmd} END {print n + 0}' "$JPKI_CARD_LOG")
+  local total
+  total=$(grep -c '^> 802A' "$JPKI_CARD_LOG" || true)
+  ((bad == 0)) || fail "$bad of $total COMPUTE SIGNATURE not directly after SELECT key EF (interleaving)"
+  pass "APDU log: all $total COMPUTE SIGNATURE directly after SELECT key EF"
+}
+
+: >"$JPKI_CARD_LOG"
+timeout $((SECONDS_PER_RUN + 60)) "$PROBE" "$M" threads 8 0 1234 "$SECONDS_PER_RUN" >threads.txt 2>&1 ||
+  { cat threads.txt; fail "8 threads: probe failed or deadlocked"; }
+check_loop threads.txt "8 threads in one process (auth token)"
+check_log
+
+: >"$JPKI_CARD_LOG"
+pids=()
+for i in 0 1 2 3; do
+  slot=$((i % 2))
+  pin=$([[ $slot == 0 ]] && echo 1234 || echo ABC123)
+  timeout $((SECONDS_PER_RUN + 60)) "$PROBE" "$M" loop "$slot" "$pin" "$SECONDS_PER_RUN" >"proc$i.txt" 2>&1 &
+  pids+=($!)
+done
+for i in 0 1 2 3; do
+  wait "${pids[$i]}" || { cat "proc$i.txt"; fail "process $i failed or deadlocked"; }
+done
+cat proc*.txt >procs.txt
+check_loop procs.txt "4 processes at once (2 on each token)"
+check_log

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# PIN safety through pcscd and the virtual card, with the debug log and the APDU trace on:
+# malformed PINs produce no VERIFY at all, a wrong well-formed PIN costs exactly one try, no PIN
+# (right, wrong or malformed) appears in the module's log or the card's trace, and a core dump of
+# the client taken after C_Login (the client having wiped its own copies) holds no PIN.
+# (The unit test PinSafety.* covers thousands of generated PINs incl. NUL and UTF-8.)
+source "$(dirname "$0")/../lib.sh"
+PROBE=${JPKI_P11PROBE:?}
+M=${JPKI_MODULE:?}
+cd "$JPKI_WORK"
+printf 'log-level = debug\napdu-trace = yes\nlog-file = %s/module.log\n' "$JPKI_WORK" >debug.conf
+export JPKI_PKCS11_CONF=$JPKI_WORK/debug.conf
+
+tries() { # SLOT → "flags" of C_GetTokenInfo are coarse; use the card's state file via the log
+  grep -c '^> 00200080[0-9A-F*]\{2,\}' "$JPKI_CARD_LOG" || true
+}
+
+# Malformed PINs: not one APDU (let alone a VERIFY) may reach the card.
+: >"$JPKI_CARD_LOG"
+"$PROBE" "$M" open 0 >/dev/null
+: >"$JPKI_CARD_LOG"
+"$PROBE" "$M" open 0 login 12a4 login 123 login 12345 login ' 123' login '１２３４' \
+  open 1 login ABC12 login 'ABC12!' login 'ÄBC123' login 'ABCDEFGHIJKLMNOPQ' login 'ABC 123' >malformed.txt
+# (the two opens read the token label and the certificate identity: no VERIFY among them)
+[[ $(grep -c '^login CKR_PIN_INCORRECT' malformed.txt) == 10 ]] || { cat malformed.txt; fail "malformed PINs not refused with CKR_PIN_INCORRECT"; }
+[[ $(tries) == 0 ]] || fail "a malformed PIN produced a VERIFY with data"
+if grep -q '^> 0020' "$JPKI_CARD_LOG"; then fail "a malformed PIN produced a VERIFY APDU"; fi
+pass "10 malformed PINs: CKR_PIN_INCORRECT, no VERIFY reached the card"
+
+# A wrong PIN costs exactly one try (C_GetTokenInfo flags: COUNT_LOW after it), a right one
+# resets the counter; a lower-case password works.
+: >"$JPKI_CARD_LOG"
+"$PROBE" "$M" open 0 login 9999 login 1234 open 1 login qwe789xyz login abc123 >wrong.txt
+grep -q '^login CKR_PIN_INCORRECT' wrong.txt || fail "wrong PIN not refused"
+[[ $(grep -c '^login CKR_OK' wrong.txt) == 2 ]] || { cat wrong.txt; fail "right PIN / lower-case password refused"; }
+[[ $(tries) == 4 ]] || fail "expected exactly 4 VERIFY with data for 4 well-formed attempts, got $(tries)"
+pass "each well-formed attempt is exactly one VERIFY; lower-case password accepted"
+
+# No PIN in the module's debug log (with the APDU trace) nor in the card's trace.
+for pin in 12a4 12345 1234 9999 ABC12 ABC123 abc123 QWE789XYZ qwe789xyz; do
+  hex=$(printf '%s' "$pin" | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
+  if grep -Fq -- "$pin" module.log || grep -Fqi -- "$hex" module.log; then
+    fail "PIN '$pin' appears in the module log"
+  fi
+  if grep -Fqi -- "$hex" "$JPKI_CARD_LOG"; then fail "PIN '$pin' appears in the card trace"; fi
+done
+grep -q 'apdu' module.log || fail "the APDU trace was not on"
+pass "no PIN in the module's debug log / APDU trace ($(wc -l <module.log) lines) or the card trace"
+
+# Core dump after login: the module keeps no copy of the PIN (nor does the APDU path).
+if command -v gcore >/dev/null; then
+  rm -f p.in
+  mkfifo p.in
+  "$PROBE" "$M" open 1 wipe-login QWE789XYZ wipe-login ABC123 pause <p.in >core.txt 2>&1 &
+  pid=$!
+  exec 7>p.in
+  for _ in $(seq 200); do grep -q '^pause$' core.txt && break; sleep 0.05; done
+  grep -q '^wipe-login CKR_OK' core.txt || { cat core.txt; fail "login for the core dump failed"; }
+  gcore -o probe.core "$pid" >/dev/null 2>&1 || fail "gcore failed"
+  echo >&7
+  exec 7>&-
+  wait "$pid" || true
+  core=$(ls probe.core* | head -1)
+  for pin in QWE789XYZ ABC123; do
+    n=$(grep -c -a -F -- "$pin" "$core" || true)
+    ((n == 0)) || fail "PIN '$pin' found $n times in a core dump taken after C_Login"
+  done
+  rm -f probe.core*
+  pass "core dump after C_Login holds neither the wrong nor the right PIN"
+fi
