@@ -14,13 +14,13 @@ ctest --test-dir build/default --output-on-failure -j"$(nproc)" --timeout 300
 if [[ ${JPKI_SKIP_SANITIZERS:-0} != 1 ]]; then
   echo "test: unit and CMocka suites under ASan+UBSan"
   cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DJPKI_SANITIZE=address,undefined >/dev/null
-  cmake --build build/asan -j"$(nproc)"
+  cmake --build build/asan -j"$(nproc)" --target jpki_check_deps
   ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build/asan --output-on-failure -j"$(nproc)" \
     --timeout 300 -L 'unit|cmocka'
 
   echo "test: unit and CMocka suites under TSan"
   cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DJPKI_SANITIZE=thread >/dev/null
-  cmake --build build/tsan -j"$(nproc)"
+  cmake --build build/tsan -j"$(nproc)" --target jpki_check_deps
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build/tsan \
     --output-on-failure -j"$(nproc)" --timeout 300 -L 'unit|cmocka'
 fi
