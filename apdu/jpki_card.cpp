@@ -1,6 +1,11 @@
 // The JPKI application client (jpki-card.md §1-§4, §10). Every public operation runs in one
 // Transaction through a Session that tracks what is selected on the card during it, so no
-// SELECT is repeated and files are only read while the JPKI AP is known to be current.
+// SELECT is repeated and files are only read while the JPKI AP is known to be current. A
+// JpkiCard::Batch keeps one Session open across several calls.
+//
+// The AP is confirmed by SELECTing a JPKI-only EF (the PIN/key EF the operation needs, or a PIN EF
+// before a file read); SELECT AID is the fallback when that fails, because SELECT AID clears the
+// card's verified state for every process using the card.
 #include "jpki/jpki_card.h"
 
 #include <openssl/evp.h>
@@ -51,13 +56,19 @@ std::string hex4(std::uint16_t v) {
 }
 
 // Turns an unexpected status word into the typed error (the one SW -> Errc mapping here).
-[[noreturn]] void throwSw(std::uint16_t sw, const std::string& context) {
+// 6983/6984 mean a blocked PIN or key only for the commands that use one (VERIFY, COMPUTE
+// SIGNATURE: keyUse); on a SELECT or READ BINARY they are just an unexpected status.
+[[noreturn]] void throwSw(std::uint16_t sw, const std::string& context, bool keyUse = false) {
   const std::string what = context + ": " + apdu::swText(sw);
   switch (sw) {
     case 0x6982: throw Error(Errc::SecurityStatus, what, sw);
     case 0x6A82: throw Error(Errc::FileNotFound, what, sw);
     case 0x6983:
-    case 0x6984: throw Error(Errc::PinLocked, what, sw);
+    case 0x6984:
+      if (keyUse) {
+        throw Error(Errc::PinLocked, what, sw);
+      }
+      throw Error(Errc::CardStatus, what, sw);
     default: throw Error(Errc::CardStatus, what, sw);
   }
 }
@@ -94,46 +105,65 @@ std::size_t derTotalLength(const Bytes& head) {
 }  // namespace
 
 namespace detail {
+class Session;
+
+// The first READ BINARY chunk of a certificate EF: up to 256 bytes, trimmed to the DER length.
+struct CertHead {
+  Bytes der;
+  std::size_t total = 0;   // DER length from the header
+  bool endOfFile = false;  // the card said there is nothing after this chunk
+};
+
 // Everything a JpkiCard knows between transactions (JpkiCard::State is this).
 struct CardState {
   std::unique_ptr<CardConnection> connection;
   std::array<std::optional<Bytes>, 4> certs;
+  std::optional<CertHead> authHead;  // first chunk of 000A while the whole certificate is not read
   std::optional<std::string> label;
+  std::array<std::optional<bool>, 4> present;  // certificatePresent() answers
   std::optional<Bytes> identity;
   std::array<bool, 2> verified{false, false};
   std::array<std::optional<int>, 2> tries;
   std::uint64_t resetGeneration = 0;
+  bool jpkiSeen = false;  // the JPKI AP answered once on this card
+  // Batch: declared after `connection` so the shared transaction ends before it goes away.
+  int batchDepth = 0;
+  std::unique_ptr<Session> batch;
 
+  ~CardState();
   bool anyVerified() const { return verified[0] || verified[1]; }
   void dropLogin() { verified = {false, false}; }
   void clearCaches() {
     for (auto& c : certs) {
       c.reset();
     }
+    authHead.reset();
     label.reset();
+    present = {};
     identity.reset();
     tries = {std::nullopt, std::nullopt};
   }
 };
-}  // namespace detail
-
-struct JpkiCard::State : detail::CardState {};
-
-namespace {
 
 // One transaction plus what this client knows is selected on the card during it.
 class Session {
  public:
-  Session(detail::CardState& state) : state_(state), tx_(*state.connection) {
+  explicit Session(CardState& state) : state_(state), tx_(*state.connection) {
     if (tx_.cardWasReset()) {
       onReset();
     }
   }
 
+  // True after a transport error: the shared transaction of a Batch is not reused.
+  [[nodiscard]] bool broken() const { return broken_; }
+
   apdu::Response send(const apdu::Command& command) {
     try {
       return tx_.send(command);
     } catch (const Error& e) {
+      broken_ = true;
+      confirmed_ = false;
+      current_.reset();
       if (e.code() == Errc::CardReset) {
         // The card lost its selection and login; the next transaction re-checks the identity.
         state_.dropLogin();
@@ -153,6 +183,7 @@ class Session {
       throw Error(Errc::NotJpki, "the card has no JPKI application: " + apdu::swText(r.sw), r.sw);
     }
     confirmed_ = true;
+    state_.jpkiSeen = true;
   }
 
   // SELECT EF without any guard; returns the SW. Skipped when the EF is already current.
@@ -168,60 +199,105 @@ class Session {
     current_ = fid;
     if (isJpkiOnlyEf(fid)) {
       confirmed_ = true;
+      state_.jpkiSeen = true;
     }
     return r.sw;
   }
 
-  // Makes `fid` the current EF while guaranteeing the JPKI AP is current. Returns the SW of the
-  // final SELECT EF. When another application turned out to be selected while a PIN was believed
-  // verified, the AP is re-selected (the login is gone); if loginLost is given, *loginLost is set
-  // and nothing more is selected.
+  // Confirms the JPKI AP (a PIN EF select, SELECT AID when that fails); nothing when known.
+  void confirm() {
+    if (confirmed_) {
+      return;
+    }
+    if (selectEf(probeEf()) != 0x9000) {
+      selectAid();
+    }
+  }
+
+  // Makes `fid` the current EF while guaranteeing the JPKI AP is current; returns the SW of the
+  // final SELECT EF. Unconfirmed: the first SELECT is of a JPKI-only EF (`fid` itself when it is
+  // one, else a PIN EF) and 9000 confirms the AP; any other answer (6A82: another AP or the ISD)
+  // means SELECT AID, which logs out. If loginLost is given and a login was believed, *loginLost
+  // is set and nothing more is selected (the caller needed that login).
   std::uint16_t selectInJpki(std::uint16_t fid, bool* loginLost = nullptr) {
     if (!confirmed_) {
-      if (state_.anyVerified()) {
-        // SELECT AID would log us out: confirm the AP with a JPKI-only EF instead.
-        const std::uint16_t probe =
-            isJpkiOnlyEf(fid) ? fid
-                              : layout::key(state_.verified[0] ? KeyRole::Auth : KeyRole::Sign).pinEf;
-        const std::uint16_t sw = selectEf(probe);
-        if (sw == 0x9000) {
-          if (probe == fid) {
-            return sw;
-          }
-        } else if (sw == 0x6A82) {
-          selectAid();  // another application was selected: our login is gone anyway
-          if (loginLost != nullptr) {
-            *loginLost = true;
-            return sw;  // the caller needed the login: nothing more to select
-          }
-        } else {
-          throwSw(sw, "SELECT EF " + hex4(probe));
+      const std::uint16_t probe = isJpkiOnlyEf(fid) ? fid : probeEf();
+      const bool hadLogin = state_.anyVerified();
+      const std::uint16_t sw = selectEf(probe);
+      if (sw == 0x9000) {
+        if (probe == fid) {
+          return sw;
         }
       } else {
-        selectAid();
+        selectAid();  // another application was selected (or none): our login is gone anyway
+        if (hadLogin && loginLost != nullptr) {
+          *loginLost = true;
+          return sw;
+        }
       }
     }
     return selectEf(fid);
   }
 
-  apdu::Transaction& transaction() { return tx_; }
-
  private:
+  // The JPKI-only EF that confirms the AP before a file read: the PIN EF of a verified key (the
+  // operation after the read is likely to need it), else the auth PIN EF.
+  std::uint16_t probeEf() const {
+    return state_.verified[1] && !state_.verified[0] ? layout::kEfSignPin : layout::kEfAuthPin;
+  }
+
   // Card reset since the last transaction: selection and login are gone; make sure the same
-  // card answers (jpki-card.md §7 / OpenSC card_reader_lock_obtained).
+  // card answers (jpki-card.md §7 / OpenSC card_reader_lock_obtained) with one chunk.
   void onReset();
 
-  detail::CardState& state_;
+  CardState& state_;
   apdu::Transaction tx_;
   bool confirmed_ = false;                // JPKI AP known to be current in this transaction
   std::optional<std::uint16_t> current_;  // EF known to be current in this transaction
-
-  friend Bytes readCertificate(Session& session, CertFile file);
+  bool broken_ = false;
 };
 
-// Reads a certificate EF: the first READ BINARY (Le=256) also carries the DER header, the rest
-// follows in 256-byte chunks with the last Le exact (jpki-card.md §3.2).
-Bytes readCertificate(Session& session, CertFile file) {
+CardState::~CardState() { batch.reset(); }
+
+// The session for one call: the open Batch's (begun now if needed), else its own transaction.
+class SessionRef {
+ public:
+  explicit SessionRef(CardState& state) {
+    if (state.batchDepth > 0) {
+      if (state.batch && state.batch->broken()) {
+        state.batch.reset();  // ends the broken transaction before a new one begins
+      }
+      if (!state.batch) {
+        state.batch = std::make_unique<Session>(state);
+      }
+      session_ = state.batch.get();
+    } else {
+      own_.emplace(state);
+      session_ = &*own_;
+    }
+  }
+  Session& operator*() { return *session_; }
+  Session* operator->() { return session_; }
+
+ private:
+  std::optional<Session> own_;
+  Session* session_ = nullptr;
+};
+
+}  // namespace detail
+
+struct JpkiCard::State : detail::CardState {};
+
+namespace {
+
+using detail::CertHead;
+using detail::CardState;
+using detail::Session;
+using detail::SessionRef;
+
+// Selects a certificate EF (JPKI confirmed) and reads its first chunk, which also carries the DER
+// header (jpki-card.md §3.2).
+CertHead readHead(Session& session, CertFile file) {
   const std::uint16_t fid = layout::certEf(file);
   const std::string context = "certificate EF " + hex4(fid);
   const std::uint16_t selectSw = session.selectInJpki(fid);
@@ -235,11 +311,28 @@ Bytes readCertificate(Session& session, CertFile file) {
   if (first.data.size() > kChunk) {
     throw Error(Errc::BadResponse, context + ": card returned more data than requested");
   }
-  const std::size_t total = derTotalLength(first.data);
-  Bytes der = std::move(first.data);
-  bool endOfFile = der.size() < kChunk || first.sw == 0x6282;
-  if (der.size() > total) {
-    der.resize(total);  // filler after the DER object
+  CertHead head;
+  head.total = derTotalLength(first.data);
+  head.der = std::move(first.data);
+  head.endOfFile = head.der.size() < kChunk || first.sw == 0x6282;
+  if (head.der.size() > head.total) {
+    head.der.resize(head.total);  // filler after the DER object
+  }
+  return head;
+}
+
+// The rest of a certificate after its first chunk, in 256-byte chunks with the last Le exact.
+Bytes readRest(Session& session, CertFile file, CertHead head) {
+  const std::uint16_t fid = layout::certEf(file);
+  const std::string context = "certificate EF " + hex4(fid);
+  Bytes der = std::move(head.der);
+  bool endOfFile = head.endOfFile;
+  const std::size_t total = head.total;
+  if (der.size() < total && !endOfFile) {
+    const std::uint16_t selectSw = session.selectInJpki(fid);  // no APDU when still current
+    if (selectSw != 0x9000) {
+      throwSw(selectSw, "SELECT " + context);
+    }
   }
   while (der.size() < total && !endOfFile) {
     const std::size_t offset = der.size();
@@ -266,21 +359,28 @@ Bytes readCertificate(Session& session, CertFile file) {
   return der;
 }
 
+// Identity = SHA-256 of the first min(256, length) bytes of the authentication certificate.
+Bytes identityOf(ByteView der) { return sha256(der.first(std::min(kChunk, der.size()))); }
+
+}  // namespace
+
+namespace detail {
 void Session::onReset() {
   state_.dropLogin();
   ++state_.resetGeneration;
   if (!state_.identity) {
     return;
   }
-  const Bytes cert = readCertificate(*this, CertFile::Auth);
-  if (sha256(cert) != *state_.identity) {
+  CertHead head = readHead(*this, CertFile::Auth);
+  if (identityOf(head.der) != *state_.identity) {
     state_.clearCaches();
     throw Error(Errc::CardReplaced, "a different card answered after the reset");
   }
-  state_.certs[certIndex(CertFile::Auth)] = cert;
+  if (!state_.certs[certIndex(CertFile::Auth)]) {
+    state_.authHead = std::move(head);
+  }
 }
-
-}  // namespace
+}  // namespace detail
 
 JpkiCard::JpkiCard(std::unique_ptr<CardConnection> connection) : state_(std::make_unique<State>()) {
   if (!connection) {
@@ -290,6 +390,14 @@ JpkiCard::JpkiCard(std::unique_ptr<CardConnection> connection) : state_(std::mak
 }
 
 JpkiCard::~JpkiCard() = default;
+
+JpkiCard::Batch::Batch(JpkiCard& card) noexcept : card_(card) { ++card_.state_->batchDepth; }
+
+JpkiCard::Batch::~Batch() {
+  if (--card_.state_->batchDepth == 0) {
+    card_.state_->batch.reset();  // ends the shared transaction
+  }
+}
 
 CardConnection& JpkiCard::connection() { return *state_->connection; }
 
@@ -301,16 +409,47 @@ bool JpkiCard::certificateCached(CertFile file) const {
   return state_->certs[certIndex(file)].has_value();
 }
 
+bool JpkiCard::identityKnown() const { return state_->identity.has_value(); }
+
+void JpkiCard::ensureJpki() {
+  if (state_->jpkiSeen) {
+    return;
+  }
+  SessionRef session(*state_);
+  if (state_->jpkiSeen) {
+    return;  // the reset check confirmed it
+  }
+  session->confirm();  // a PIN EF select (SELECT AID when it fails): NotJpki for another card
+}
+
+bool JpkiCard::certificatePresent(CertFile file) {
+  const std::size_t index = certIndex(file);
+  if (state_->certs[index] || (file == CertFile::Auth && state_->authHead)) {
+    return true;
+  }
+  if (state_->present[index]) {
+    return *state_->present[index];
+  }
+  SessionRef session(*state_);
+  const std::uint16_t fid = layout::certEf(file);
+  const std::uint16_t sw = session->selectInJpki(fid);
+  if (sw != 0x9000 && sw != 0x6A82) {
+    throwSw(sw, "SELECT certificate EF " + hex4(fid));
+  }
+  state_->present[index] = sw == 0x9000;
+  return sw == 0x9000;
+}
+
 std::string JpkiCard::tokenLabel() {
   if (state_->label) {
     return *state_->label;
   }
-  Session session(*state_);
-  const std::uint16_t sw = session.selectInJpki(layout::kEfTokenInfo);
+  SessionRef session(*state_);
+  const std::uint16_t sw = session->selectInJpki(layout::kEfTokenInfo);
   if (sw != 0x9000) {
     throwSw(sw, "SELECT token info EF 0006");
   }
-  const apdu::Response r = session.send(apdu::readBinary(0, kLabelSize));
+  const apdu::Response r = session->send(apdu::readBinary(0, kLabelSize));
   if (!r.ok() && r.sw != 0x6282) {
     throwSw(r.sw, "READ BINARY token info EF 0006");
   }
@@ -342,17 +481,42 @@ const Bytes& JpkiCard::certificate(CertFile file) {
     throw Error(Errc::SecurityStatus, "the signature certificate needs the signature PIN",
                 0x6982);
   }
-  Session session(*state_);
+  SessionRef session(*state_);
   if (slot) {
-    return *slot;  // the reset check in Session may have re-read it
+    return *slot;
   }
-  slot = readCertificate(session, file);
+  if (file == CertFile::Sign && !state_->verified[roleIndex(KeyRole::Sign)]) {
+    throw Error(Errc::SecurityStatus, "the login was lost (card reset)", 0x6982);
+  }
+  CertHead head;
+  if (file == CertFile::Auth && state_->authHead) {
+    head = *state_->authHead;  // identity() already read the first chunk
+  } else {
+    head = readHead(*session, file);
+  }
+  if (file == CertFile::Auth && !state_->identity) {
+    state_->identity = identityOf(head.der);
+  }
+  slot = readRest(*session, file, std::move(head));
+  if (file == CertFile::Auth) {
+    state_->authHead.reset();
+  }
   return *slot;
 }
 
 const Bytes& JpkiCard::identity() {
+  if (state_->identity) {
+    return *state_->identity;
+  }
+  if (const auto& cert = state_->certs[certIndex(CertFile::Auth)]) {
+    state_->identity = identityOf(*cert);
+    return *state_->identity;
+  }
+  SessionRef session(*state_);
   if (!state_->identity) {
-    state_->identity = sha256(certificate(CertFile::Auth));
+    CertHead head = readHead(*session, CertFile::Auth);
+    state_->identity = identityOf(head.der);
+    state_->authHead = std::move(head);
   }
   return *state_->identity;
 }
@@ -365,7 +529,7 @@ PinStatus statusFromSw(std::uint16_t sw, int maxTries) {
   if (sw == 0x6984 || sw == 0x6983) {
     return PinStatus{0, maxTries};
   }
-  throwSw(sw, "PIN status (empty VERIFY)");
+  throwSw(sw, "PIN status (empty VERIFY)", true);
 }
 
 std::uint16_t selectPinEf(Session& session, KeyRole role) {
@@ -380,12 +544,20 @@ std::uint16_t selectPinEf(Session& session, KeyRole role) {
 
 PinStatus JpkiCard::pinStatus(KeyRole role) {
   const layout::KeyInfo& info = layout::key(role);
-  Session session(*state_);
-  selectPinEf(session, role);
-  const apdu::Response r = session.send(apdu::verifyStatus());
+  SessionRef session(*state_);
+  selectPinEf(*session, role);
+  const apdu::Response r = session->send(apdu::verifyStatus());
   const PinStatus status = statusFromSw(r.sw, info.maxTries);
   state_->tries[roleIndex(role)] = status.triesLeft;
   return status;
+}
+
+std::optional<PinStatus> JpkiCard::knownPinStatus(KeyRole role) const {
+  const auto& tries = state_->tries[roleIndex(role)];
+  if (!tries) {
+    return std::nullopt;
+  }
+  return PinStatus{*tries, layout::key(role).maxTries};
 }
 
 VerifyResult JpkiCard::verify(KeyRole role, ByteView pin) {
@@ -400,11 +572,11 @@ VerifyResult JpkiCard::verify(KeyRole role, ByteView pin) {
     throw Error(Errc::PinLocked, "the PIN is locked (no tries left)", 0x6984);
   }
 
-  Session session(*state_);
-  selectPinEf(session, role);
+  SessionRef session(*state_);
+  selectPinEf(*session, role);
   if (!state_->tries[index]) {
     // Learn the counter first (spends no try) so a locked PIN never receives a VERIFY with data.
-    const apdu::Response r = session.send(apdu::verifyStatus());
+    const apdu::Response r = session->send(apdu::verifyStatus());
     state_->tries[index] = statusFromSw(r.sw, info.maxTries).triesLeft;
     if (state_->tries[index] == 0) {
       throw Error(Errc::PinLocked, "the PIN is locked (no tries left)", r.sw);
@@ -415,44 +587,28 @@ VerifyResult JpkiCard::verify(KeyRole role, ByteView pin) {
   normalised->clear();
   apdu::Response r;
   try {
-    r = session.send(command);
+    r = session->send(command);
   } catch (...) {
     secureWipe(command.data.data(), command.data.size());
     throw;
   }
   secureWipe(command.data.data(), command.data.size());
 
-  VerifyResult result;
   if (r.ok()) {
     state_->verified[index] = true;
     state_->tries[index] = info.maxTries;
-    result = {VerifyOutcome::Ok, info.maxTries};
-    if (role == KeyRole::Sign && !state_->certs[certIndex(CertFile::Sign)]) {
-      // The sign certificate is only readable now: fetch it in the same transaction.
-      try {
-        state_->certs[certIndex(CertFile::Sign)] = readCertificate(session, CertFile::Sign);
-      } catch (const Error& e) {
-        const Errc c = e.code();
-        if (c != Errc::FileNotFound && c != Errc::SecurityStatus && c != Errc::CardStatus &&
-            c != Errc::BadResponse) {
-          throw;  // transport trouble: let the caller see it
-        }
-        // A card without a sign certificate (e.g. a minor's) still has a valid login.
-      }
-    }
-    return result;
+    return {VerifyOutcome::Ok, info.maxTries};
   }
   state_->verified[index] = false;
   if (auto tries = apdu::triesLeft(r.sw)) {
     state_->tries[index] = *tries;
-    result = {*tries == 0 ? VerifyOutcome::Locked : VerifyOutcome::WrongPin, *tries};
-    return result;
+    return {*tries == 0 ? VerifyOutcome::Locked : VerifyOutcome::WrongPin, *tries};
   }
   if (r.sw == 0x6984 || r.sw == 0x6983) {
     state_->tries[index] = 0;
     return {VerifyOutcome::Locked, 0};
   }
-  throwSw(r.sw, "VERIFY");
+  throwSw(r.sw, "VERIFY", true);
 }
 
 Bytes JpkiCard::sign(KeyRole role, ByteView digestInfo) {
@@ -463,13 +619,13 @@ Bytes JpkiCard::sign(KeyRole role, ByteView digestInfo) {
   if (!state_->verified[index]) {
     throw Error(Errc::SecurityStatus, "the PIN for this key is not verified", 0x6982);
   }
-  Session session(*state_);
+  SessionRef session(*state_);
   if (!state_->verified[index]) {
     throw Error(Errc::SecurityStatus, "the login was lost (card reset)", 0x6982);
   }
   const std::uint16_t keyEf = layout::key(role).keyEf;
   bool loginLost = false;
-  const std::uint16_t sw = session.selectInJpki(keyEf, &loginLost);
+  const std::uint16_t sw = session->selectInJpki(keyEf, &loginLost);
   if (loginLost) {
     throw Error(Errc::SecurityStatus, "another application was selected: the login was lost",
                 0x6982);
@@ -477,13 +633,13 @@ Bytes JpkiCard::sign(KeyRole role, ByteView digestInfo) {
   if (sw != 0x9000) {
     throwSw(sw, "SELECT key EF " + hex4(keyEf));
   }
-  const apdu::Response r = session.send(apdu::computeSignature(digestInfo));
+  const apdu::Response r = session->send(apdu::computeSignature(digestInfo));
   if (r.sw == 0x6982) {
     state_->verified[index] = false;
     throw Error(Errc::SecurityStatus, "the card refused to sign: PIN not verified", r.sw);
   }
   if (!r.ok()) {
-    throwSw(r.sw, "COMPUTE DIGITAL SIGNATURE");
+    throwSw(r.sw, "COMPUTE DIGITAL SIGNATURE", true);
   }
   if (r.data.size() != kSignatureSize) {
     throw Error(Errc::BadResponse, "signature of " + std::to_string(r.data.size()) +
@@ -493,8 +649,9 @@ Bytes JpkiCard::sign(KeyRole role, ByteView digestInfo) {
 }
 
 void JpkiCard::logout() {
-  Session session(*state_);
-  session.selectAid();
+  // SELECT AID is the only way to clear the card's verified state; it logs out every process.
+  SessionRef session(*state_);
+  session->selectAid();
 }
 
 }  // namespace jpki

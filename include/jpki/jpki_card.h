@@ -67,12 +67,20 @@ struct VerifyResult {
   int triesLeft = 0;  // after the attempt
 };
 
-// One card in one reader. Each public method runs in one PC/SC transaction and throws jpki::Error.
+// One card in one reader. Each public method runs in one PC/SC transaction and throws jpki::Error,
+// unless a JpkiCard::Batch is open: then every call shares the batch's one transaction (and what is
+// known to be selected in it), so a multi-call operation confirms the AP once and never re-selects
+// the current EF.
 //
 // Selection guard: files are only read in a transaction in which the JPKI AP is known to be the
-// current DF, i.e. after this transaction's SELECT AID or a successful SELECT of a JPKI-only EF
-// (0017/0018/001A/001B). SELECT AID clears the card's verified state, so it is skipped while a PIN
-// is verified and the state is still trusted; a failing key/PIN EF select reveals another AP.
+// current DF. At the start of a transaction the AP is confirmed WITHOUT SELECT AID: the first
+// SELECT is of a JPKI-only EF (0017/0018/001A/001B: the key or PIN EF the operation needs anyway,
+// or the PIN EF 0018/001B before a file read), and 9000 proves the JPKI AP is current. Only when
+// that SELECT fails (6A82: another AP, or the ISD after power-on; any answer other than 9000 is
+// treated the same, since the JPKI AP always has these EFs) is SELECT AID sent, and the
+// card's verified state is then gone (flags dropped; a sign() in progress fails with
+// SecurityStatus). SELECT AID clears the verified state for EVERY process using the card, so it is
+// never sent while the AP is known current, except by logout().
 class JpkiCard {
  public:
   explicit JpkiCard(std::unique_ptr<CardConnection> connection);
@@ -80,35 +88,66 @@ class JpkiCard {
   JpkiCard(const JpkiCard&) = delete;
   JpkiCard& operator=(const JpkiCard&) = delete;
 
-  // Selects the AP and reads the token-info label (EF 0006). Throws Errc::NotJpki for other cards.
+  // Groups the calls made while it lives into ONE transaction (begun lazily at the first APDU,
+  // ended by the destructor of the outermost Batch; nesting is allowed). A transport error inside
+  // ends the shared transaction; the next call begins a fresh one. Keep it short-lived (one C_*
+  // call): no other process can use the card while it holds the transaction.
+  class Batch {
+   public:
+    explicit Batch(JpkiCard& card) noexcept;
+    ~Batch();
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+   private:
+    JpkiCard& card_;
+  };
+
+  // Reads the token-info label (EF 0006) once. Throws Errc::NotJpki for other cards.
   CardKind kind();
   std::string tokenLabel();
+  // Makes sure the card has the JPKI AP (once per JpkiCard; at most one SELECT EF, or SELECT AID
+  // when the AP is not current). Throws Errc::NotJpki for other cards.
+  void ensureJpki();
 
   // Certificate DER, read once and cached. CertFile::Sign needs the sign PIN verified (else
-  // Errc::SecurityStatus); it is read in the same transaction as a successful sign verify().
+  // Errc::SecurityStatus without an APDU); it is read when asked for, not by verify(). The
+  // authentication certificate continues from the chunk identity() already read.
   const Bytes& certificate(CertFile file);
   [[nodiscard]] bool certificateCached(CertFile file) const;
+  // Whether the certificate EF exists (SELECT EF: 9000 / 6A82, no READ, no PIN needed even for
+  // the sign certificate), cached; true without an APDU once the certificate was read. A card
+  // without a signature certificate (a minor's) answers false for CertFile::Sign.
+  bool certificatePresent(CertFile file);
 
   // Tries left without spending a try (empty VERIFY).
   PinStatus pinStatus(KeyRole role);
+  // The counter as last learnt (pinStatus, verify), without an APDU; nullopt when unknown.
+  [[nodiscard]] std::optional<PinStatus> knownPinStatus(KeyRole role) const;
 
   // Validates with normalisePin() first (Errc::PinFormat, no APDU), refuses a locked PIN
-  // (Errc::PinLocked) when the counter is already known to be 0, then VERIFYs.
+  // (Errc::PinLocked) when the counter is already known to be 0, then VERIFYs; when the counter is
+  // unknown an empty VERIFY comes first, so a locked PIN never receives a VERIFY with data.
   VerifyResult verify(KeyRole role, ByteView pin);
 
   // Signs a DigestInfo (1..245 bytes) with PKCS#1 v1.5 padding applied by the card.
   // Errc::SecurityStatus when the PIN is not (or no longer) verified.
   Bytes sign(KeyRole role, ByteView digestInfo);
 
-  // Clears the card's verified state for both keys (re-SELECT of the AP).
+  // Clears the card's verified state for both keys by re-SELECTing the AP. The card offers no
+  // per-key or per-process logout: this logs out EVERY process (and both tokens) using the card.
   void logout();
 
   // Whether this client believes the PIN is verified on the card (drops to false on reset).
   [[nodiscard]] bool verified(KeyRole role) const;
   // Increases whenever a reset was observed (verified state lost); lets callers notice.
   [[nodiscard]] std::uint64_t resetGeneration() const;
-  // SHA-256 of the authentication certificate: the card's identity.
+  // The card's identity: SHA-256 of the first READ BINARY chunk of the authentication certificate
+  // (its first min(256, length) bytes, which hold the serial number and the issuer), cached. Costs
+  // one SELECT EF + one READ BINARY when the certificate was not read yet. After a card reset the
+  // next transaction re-reads that one chunk and throws Errc::CardReplaced if it differs.
   const Bytes& identity();
+  [[nodiscard]] bool identityKnown() const;
 
   [[nodiscard]] CardConnection& connection();
 

@@ -13,11 +13,13 @@ namespace jpki {
 namespace {
 
 using test::Script;
+using test::normHex;
 using test::ScriptedConnection;
 
 const std::string kSelectAid = "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01";
 const std::string kOk = "90 00";
 const std::string kVerifyStatus = "00 20 00 80";
+const std::string kNotFound = "6A 82";
 
 std::string hex2(unsigned v) { return toHex(Bytes{static_cast<std::uint8_t>(v & 0xFF)}); }
 std::string hex4(unsigned v) {
@@ -84,10 +86,10 @@ class JpkiCardTest : public ::testing::Test {
     return Errc::Transport;
   }
 
-  // Cold VERIFY of the auth PIN (tries unknown): SELECT AID, SELECT 0018, status, VERIFY.
+  // Cold VERIFY of the auth PIN (tries unknown): SELECT 0018 (confirms the AP: no SELECT AID),
+  // status, VERIFY.
   void verifyAuthOk() {
-    script->expect(kSelectAid, kOk)
-        .expect(selectEf(0x0018), kOk)
+    script->expect(selectEf(0x0018), kOk)
         .expect(kVerifyStatus, "63 C3")
         .expect("00 20 00 80 04 31 32 33 34", kOk);
     const VerifyResult r = card->verify(KeyRole::Auth, view("1234"));
@@ -95,11 +97,18 @@ class JpkiCardTest : public ::testing::Test {
     ASSERT_TRUE(card->verified(KeyRole::Auth));
   }
 
-  // Reads the auth certificate cold so the identity is known.
+  // VERIFY of the auth PIN with the counter known (pinStatus before): SELECT 0018, VERIFY.
+  void verifyAuthOkKnownTries() {
+    script->expect(selectEf(0x0018), kOk).expect("00 20 00 80 04 31 32 33 34", kOk);
+    ASSERT_EQ(card->verify(KeyRole::Auth, view("1234")).outcome, VerifyOutcome::Ok);
+  }
+
+  // Learns the identity cold: the AP confirmed through 0018, then ONE chunk of 000A.
   void learnIdentity(const Bytes& cert) {
-    script->expect(kSelectAid, kOk).expect(selectEf(0x000A), kOk);
-    expectReads(cert);
-    EXPECT_EQ(card->identity(), sha256(cert));
+    script->expect(selectEf(0x0018), kOk)
+        .expect(selectEf(0x000A), kOk)
+        .expect(readBinary(0, 0), withSw(slice(cert, 0, 256)));
+    EXPECT_EQ(card->identity(), sha256(slice(cert, 0, 256)));
   }
 
   std::shared_ptr<Script> script = std::make_shared<Script>();
@@ -113,20 +122,20 @@ class JpkiCardTest : public ::testing::Test {
 // --- certificates --------------------------------------------------------------------------
 
 TEST_F(JpkiCardTest, ColdCertificateReadThenCached) {
-  script->expect(kSelectAid, kOk).expect(selectEf(0x000A), kOk);
+  script->expect(selectEf(0x0018), kOk).expect(selectEf(0x000A), kOk);
   expectReads(authCert);
   EXPECT_EQ(card->certificate(CertFile::Auth), authCert);
-  EXPECT_EQ(script->sent.size(), 8U);  // SELECT AID, SELECT EF, 6 READ BINARYs
+  EXPECT_EQ(script->sent.size(), 8U);  // SELECT 0018 (AP check), SELECT EF, 6 READ BINARYs
   EXPECT_EQ(script->sent.back(), "00B0050078");  // last chunk: 120 bytes, exact Le
   EXPECT_TRUE(card->certificateCached(CertFile::Auth));
   EXPECT_EQ(card->certificate(CertFile::Auth), authCert);  // cached: no APDU
-  EXPECT_EQ(card->identity(), sha256(authCert));
+  EXPECT_EQ(card->identity(), sha256(slice(authCert, 0, 256)));
   EXPECT_EQ(script->sent.size(), 8U);
 }
 
 TEST_F(JpkiCardTest, CertificateOfExactly512Bytes) {
   const Bytes ca = fakeCert(512, 9);
-  script->expect(kSelectAid, kOk).expect(selectEf(0x000B), kOk);
+  script->expect(selectEf(0x0018), kOk).expect(selectEf(0x000B), kOk);
   script->expect(readBinary(0, 0), withSw(slice(ca, 0, 256)))
       .expect(readBinary(256, 0), withSw(slice(ca, 256, 256)));
   EXPECT_EQ(card->certificate(CertFile::AuthCa), ca);
@@ -134,7 +143,7 @@ TEST_F(JpkiCardTest, CertificateOfExactly512Bytes) {
 
 TEST_F(JpkiCardTest, ShortCertificateEndingWith6282) {
   const Bytes ca = fakeCert(200, 3);
-  script->expect(kSelectAid, kOk).expect(selectEf(0x0002), kOk).expect(readBinary(0, 0),
+  script->expect(selectEf(0x0018), kOk).expect(selectEf(0x0002), kOk).expect(readBinary(0, 0),
                                                                        withSw(ca, 0x6282));
   EXPECT_EQ(card->certificate(CertFile::SignCa), ca);
 }
@@ -143,20 +152,23 @@ TEST_F(JpkiCardTest, TrailingFillerIsTrimmed) {
   const Bytes ca = fakeCert(200, 3);
   Bytes padded = ca;
   padded.resize(256, 0xFF);
-  script->expect(kSelectAid, kOk).expect(selectEf(0x0002), kOk).expect(readBinary(0, 0),
+  script->expect(selectEf(0x0018), kOk).expect(selectEf(0x0002), kOk).expect(readBinary(0, 0),
                                                                        withSw(padded));
   EXPECT_EQ(card->certificate(CertFile::SignCa), ca);
 }
 
 TEST_F(JpkiCardTest, MissingCertificateFile) {
-  script->expect(kSelectAid, kOk).expect(selectEf(0x000B), "6A 82");
+  script->expect(selectEf(0x0018), kOk).expect(selectEf(0x000B), "6A 82");
   EXPECT_EQ(errorOf([&] { card->certificate(CertFile::AuthCa); }), Errc::FileNotFound);
   EXPECT_FALSE(card->certificateCached(CertFile::AuthCa));
 }
 
 TEST_F(JpkiCardTest, NotAJpkiCard) {
-  script->expect(kSelectAid, "6A 82");
+  // The AP check fails (6A82), so SELECT AID: the card has no JPKI AP either.
+  script->expect(selectEf(0x0018), kNotFound).expect(kSelectAid, "6A 82");
   EXPECT_EQ(errorOf([&] { card->certificate(CertFile::Auth); }), Errc::NotJpki);
+  script->expect(selectEf(0x0018), kNotFound).expect(kSelectAid, "6A 82");
+  EXPECT_EQ(errorOf([&] { card->ensureJpki(); }), Errc::NotJpki);
 }
 
 TEST_F(JpkiCardTest, SignCertificateNeedsSignPinWithoutApdu) {
@@ -168,13 +180,13 @@ TEST_F(JpkiCardTest, SignCertificateNeedsSignPinWithoutApdu) {
 
 struct GarbageCase {
   const char* name;
-  std::vector<std::pair<std::string, std::string>> reads;  // after SELECT AID + SELECT 000A
+  std::vector<std::pair<std::string, std::string>> reads;  // after SELECT 0018 + SELECT 000A
 };
 
 class GarbageTest : public JpkiCardTest, public ::testing::WithParamInterface<GarbageCase> {};
 
 TEST_P(GarbageTest, IsBadResponse) {
-  script->expect(kSelectAid, kOk).expect(selectEf(0x000A), kOk);
+  script->expect(selectEf(0x0018), kOk).expect(selectEf(0x000A), kOk);
   for (const auto& [cmd, rsp] : GetParam().reads) {
     script->expect(cmd, rsp);
   }
@@ -212,7 +224,7 @@ struct LabelCase {
 class TokenLabelTest : public JpkiCardTest, public ::testing::WithParamInterface<LabelCase> {};
 
 TEST_P(TokenLabelTest, ReadsAndClassifies) {
-  script->expect(kSelectAid, kOk)
+  script->expect(selectEf(0x0018), kOk)
       .expect(selectEf(0x0006), kOk)
       .expect("00 B0 00 00 20", std::string(GetParam().raw) + " 90 00");
   EXPECT_EQ(card->kind(), GetParam().kind);
@@ -235,7 +247,7 @@ INSTANTIATE_TEST_SUITE_P(
 // --- PIN status -------------------------------------------------------------------------------
 
 TEST_F(JpkiCardTest, PinStatusSpendsNoTry) {
-  script->expect(kSelectAid, kOk).expect(selectEf(0x001B), kOk).expect(kVerifyStatus, "63 C5");
+  script->expect(selectEf(0x001B), kOk).expect(kVerifyStatus, "63 C5");
   const PinStatus s = card->pinStatus(KeyRole::Sign);
   EXPECT_EQ(s.triesLeft, 5);
   EXPECT_EQ(s.maxTries, 5);
@@ -243,14 +255,14 @@ TEST_F(JpkiCardTest, PinStatusSpendsNoTry) {
 }
 
 TEST_F(JpkiCardTest, PinStatusLockedBy6984) {
-  script->expect(kSelectAid, kOk).expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "69 84");
+  script->expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "69 84");
   const PinStatus s = card->pinStatus(KeyRole::Auth);
   EXPECT_TRUE(s.locked());
   EXPECT_EQ(s.maxTries, 3);
 }
 
 TEST_F(JpkiCardTest, PinStatusUnexpectedSw) {
-  script->expect(kSelectAid, kOk).expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "67 00");
+  script->expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "67 00");
   EXPECT_EQ(errorOf([&] { card->pinStatus(KeyRole::Auth); }), Errc::CardStatus);
 }
 
@@ -259,21 +271,20 @@ TEST_F(JpkiCardTest, PinStatusUnexpectedSw) {
 TEST_F(JpkiCardTest, VerifyAuthOk) {
   verifyAuthOk();
   EXPECT_FALSE(card->verified(KeyRole::Sign));
-  EXPECT_EQ(script->sent.size(), 4U);
+  EXPECT_EQ(script->sent.size(), 3U);
 }
 
 TEST_F(JpkiCardTest, VerifyWithKnownTriesSkipsStatusQuery) {
-  script->expect(kSelectAid, kOk).expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "63 C3");
+  script->expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "63 C3");
   (void)card->pinStatus(KeyRole::Auth);
-  script->expect(kSelectAid, kOk)
-      .expect(selectEf(0x0018), kOk)
-      .expect("00 20 00 80 04 31 32 33 34", kOk);
+  ASSERT_TRUE(card->knownPinStatus(KeyRole::Auth));
+  EXPECT_EQ(card->knownPinStatus(KeyRole::Auth)->triesLeft, 3);
+  script->expect(selectEf(0x0018), kOk).expect("00 20 00 80 04 31 32 33 34", kOk);
   EXPECT_EQ(card->verify(KeyRole::Auth, view("1234")).outcome, VerifyOutcome::Ok);
 }
 
 TEST_F(JpkiCardTest, VerifyWrongPin) {
-  script->expect(kSelectAid, kOk)
-      .expect(selectEf(0x0018), kOk)
+  script->expect(selectEf(0x0018), kOk)
       .expect(kVerifyStatus, "63 C3")
       .expect("00 20 00 80 04 39 39 39 39", "63 C2");
   const VerifyResult r = card->verify(KeyRole::Auth, view("9999"));
@@ -283,20 +294,18 @@ TEST_F(JpkiCardTest, VerifyWrongPin) {
 }
 
 TEST_F(JpkiCardTest, VerifyLastTryLocksThenNoMoreApdus) {
-  script->expect(kSelectAid, kOk)
-      .expect(selectEf(0x0018), kOk)
+  script->expect(selectEf(0x0018), kOk)
       .expect(kVerifyStatus, "63 C1")
       .expect("00 20 00 80 04 39 39 39 39", "63 C0");
   const VerifyResult r = card->verify(KeyRole::Auth, view("9999"));
   EXPECT_EQ(r.outcome, VerifyOutcome::Locked);
   EXPECT_EQ(r.triesLeft, 0);
   EXPECT_EQ(errorOf([&] { card->verify(KeyRole::Auth, view("1234")); }), Errc::PinLocked);
-  EXPECT_EQ(script->sent.size(), 4U);
+  EXPECT_EQ(script->sent.size(), 3U);
 }
 
 TEST_F(JpkiCardTest, VerifyAnswered6984IsLocked) {
-  script->expect(kSelectAid, kOk)
-      .expect(selectEf(0x001B), kOk)
+  script->expect(selectEf(0x001B), kOk)
       .expect(kVerifyStatus, "63 C5")
       .expect("00 20 00 80 06 41 42 43 31 32 33", "69 84");
   const VerifyResult r = card->verify(KeyRole::Sign, view("ABC123"));
@@ -305,47 +314,47 @@ TEST_F(JpkiCardTest, VerifyAnswered6984IsLocked) {
 }
 
 TEST_F(JpkiCardTest, LockedPinNeverReceivesVerifyData) {
-  script->expect(kSelectAid, kOk).expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "63 C0");
+  script->expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "63 C0");
   EXPECT_EQ(errorOf([&] { card->verify(KeyRole::Auth, view("1234")); }), Errc::PinLocked);
   EXPECT_EQ(errorOf([&] { card->verify(KeyRole::Auth, view("1234")); }), Errc::PinLocked);
-  EXPECT_EQ(script->sent.size(), 3U);
+  EXPECT_EQ(script->sent.size(), 2U);
 }
 
-TEST_F(JpkiCardTest, VerifySignUppercasesAndReadsSignCertificate) {
+TEST_F(JpkiCardTest, VerifySignUppercasesAndReadsSignCertificateOnlyWhenAsked) {
   const Bytes signCert = fakeCert(1000, 5);
-  script->expect(kSelectAid, kOk)
-      .expect(selectEf(0x001B), kOk)
+  script->expect(selectEf(0x001B), kOk)
       .expect(kVerifyStatus, "63 C5")
-      .expect("00 20 00 80 06 41 42 43 31 32 33", kOk)  // "abc123" sent as "ABC123"
-      .expect(selectEf(0x0001), kOk);
-  expectReads(signCert);
+      .expect("00 20 00 80 06 41 42 43 31 32 33", kOk);  // "abc123" sent as "ABC123"
   const VerifyResult r = card->verify(KeyRole::Sign, view("abc123"));
   EXPECT_EQ(r.outcome, VerifyOutcome::Ok);
   EXPECT_EQ(r.triesLeft, 5);
   EXPECT_TRUE(card->verified(KeyRole::Sign));
-  EXPECT_TRUE(card->certificateCached(CertFile::Sign));
+  EXPECT_FALSE(card->certificateCached(CertFile::Sign));  // not read by the login
+  // Asked for: a new transaction confirms the AP through the sign PIN EF, then reads.
+  script->expect(selectEf(0x001B), kOk).expect(selectEf(0x0001), kOk);
+  expectReads(signCert);
   EXPECT_EQ(card->certificate(CertFile::Sign), signCert);
+  EXPECT_TRUE(card->certificateCached(CertFile::Sign));
+  EXPECT_TRUE(card->verified(KeyRole::Sign));
 }
 
 TEST_F(JpkiCardTest, VerifySignOnCardWithoutSignCertificate) {
-  script->expect(kSelectAid, kOk)
-      .expect(selectEf(0x001B), kOk)
+  script->expect(selectEf(0x001B), kOk)
       .expect(kVerifyStatus, "63 C5")
-      .expect("00 20 00 80 06 41 42 43 31 32 33", kOk)
-      .expect(selectEf(0x0001), "6A 82");
+      .expect("00 20 00 80 06 41 42 43 31 32 33", kOk);
   EXPECT_EQ(card->verify(KeyRole::Sign, view("ABC123")).outcome, VerifyOutcome::Ok);
   EXPECT_TRUE(card->verified(KeyRole::Sign));
+  script->expect(selectEf(0x001B), kOk).expect(selectEf(0x0001), kNotFound);
+  EXPECT_EQ(errorOf([&] { card->certificate(CertFile::Sign); }), Errc::FileNotFound);
   EXPECT_FALSE(card->certificateCached(CertFile::Sign));
+  EXPECT_TRUE(card->verified(KeyRole::Sign));
 }
 
 TEST_F(JpkiCardTest, SignCertificateRefusedByCard) {
   // Verified, but the card answers 6982 to the certificate read (login lost on the card).
-  script->expect(kSelectAid, kOk)
-      .expect(selectEf(0x001B), kOk)
+  script->expect(selectEf(0x001B), kOk)
       .expect(kVerifyStatus, "63 C5")
-      .expect("00 20 00 80 06 41 42 43 31 32 33", kOk)
-      .expect(selectEf(0x0001), kOk)
-      .expect(readBinary(0, 0), "69 82");
+      .expect("00 20 00 80 06 41 42 43 31 32 33", kOk);
   ASSERT_EQ(card->verify(KeyRole::Sign, view("ABC123")).outcome, VerifyOutcome::Ok);
   // New transaction: JPKI confirmed through the sign PIN EF (no SELECT AID: keeps the login).
   script->expect(selectEf(0x001B), kOk).expect(selectEf(0x0001), kOk).expect(readBinary(0, 0),
@@ -418,28 +427,51 @@ TEST_F(JpkiCardTest, SignAfterResetIsSecurityStatus) {
   EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, digestInfo); }), Errc::SecurityStatus);
   EXPECT_FALSE(card->verified(KeyRole::Auth));
   EXPECT_EQ(card->resetGeneration(), 1U);
-  EXPECT_EQ(script->sent.size(), 4U);  // nothing sent after the reset
+  EXPECT_EQ(script->sent.size(), 3U);  // nothing sent after the reset
 }
 
-TEST_F(JpkiCardTest, ResetWithKnownIdentityRereadsAuthCertificate) {
+TEST_F(JpkiCardTest, ResetWithKnownIdentityRechecksOneChunk) {
   learnIdentity(authCert);
   verifyAuthOk();
   script->resetOnNextBegin();
-  script->expect(kSelectAid, kOk).expect(selectEf(0x000A), kOk);
-  expectReads(authCert);  // not from the cache
+  // After the reset the ISD is current: 0018 is not found, so SELECT AID; then ONE chunk of 000A.
+  script->expect(selectEf(0x0018), kNotFound)
+      .expect(kSelectAid, kOk)
+      .expect(selectEf(0x000A), kOk)
+      .expect(readBinary(0, 0), withSw(slice(authCert, 0, 256)));
   EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, digestInfo); }), Errc::SecurityStatus);
   EXPECT_EQ(card->resetGeneration(), 1U);
-  EXPECT_TRUE(card->certificateCached(CertFile::Auth));
+  EXPECT_FALSE(card->verified(KeyRole::Auth));
+  EXPECT_TRUE(card->identityKnown());
+}
+
+TEST_F(JpkiCardTest, ResetRecheckWithWholeCertificateCachedReadsOneChunk) {
+  script->expect(selectEf(0x0018), kOk).expect(selectEf(0x000A), kOk);
+  expectReads(authCert);
+  (void)card->certificate(CertFile::Auth);
+  (void)card->identity();  // from the cached certificate: no APDU
+  script->resetOnNextBegin();
+  script->expect(selectEf(0x0018), kOk)  // the card came back with JPKI current
+      .expect(selectEf(0x000A), kOk)
+      .expect(readBinary(0, 0), withSw(slice(authCert, 0, 256)))
+      .expect(selectEf(0x0018), kOk)
+      .expect(kVerifyStatus, "63 C3");
+  EXPECT_EQ(card->pinStatus(KeyRole::Auth).triesLeft, 3);
+  EXPECT_EQ(card->certificate(CertFile::Auth), authCert);  // still cached
+  EXPECT_EQ(script->sent.size(), 13U);
 }
 
 TEST_F(JpkiCardTest, CardReplacedAfterReset) {
   learnIdentity(authCert);
   const Bytes other = fakeCert(1400, 2);
   script->resetOnNextBegin();
-  script->expect(kSelectAid, kOk).expect(selectEf(0x000A), kOk);
-  expectReads(other);
+  script->expect(selectEf(0x0018), kNotFound)
+      .expect(kSelectAid, kOk)
+      .expect(selectEf(0x000A), kOk)
+      .expect(readBinary(0, 0), withSw(slice(other, 0, 256)));
   EXPECT_EQ(errorOf([&] { card->pinStatus(KeyRole::Auth); }), Errc::CardReplaced);
   EXPECT_FALSE(card->certificateCached(CertFile::Auth));
+  EXPECT_FALSE(card->identityKnown());
 }
 
 TEST_F(JpkiCardTest, WrongApplicationSelectedLosesLogin) {
@@ -483,8 +515,14 @@ TEST_F(JpkiCardTest, ReadWhileLoggedInButOtherApSelected) {
   EXPECT_FALSE(card->verified(KeyRole::Auth));
 }
 
+TEST_F(JpkiCardTest, Sw6984OnAReadIsNotAPinLock) {
+  script->expect(selectEf(0x0018), kOk).expect(selectEf(0x0006), kOk).expect("00 B0 00 00 20",
+                                                                             "69 84");
+  EXPECT_EQ(errorOf([&] { card->tokenLabel(); }), Errc::CardStatus);
+}
+
 TEST_F(JpkiCardTest, TokenLabel6CxxResend) {
-  script->expect(kSelectAid, kOk)
+  script->expect(selectEf(0x0018), kOk)
       .expect(selectEf(0x0006), kOk)
       .expect("00 B0 00 00 20", "6C 0F")
       .expect("00 B0 00 00 0F", "4A504B49415049434354 4F4B454E32 90 00");
@@ -500,7 +538,7 @@ TEST_F(JpkiCardTest, LogoutReselectsAid) {
 }
 
 TEST_F(JpkiCardTest, TransportErrorsPropagateAndCloseTransaction) {
-  script->expect(kSelectAid, kOk).expectError(selectEf(0x000A), Errc::CardRemoved);
+  script->expect(selectEf(0x0018), kOk).expectError(selectEf(0x000A), Errc::CardRemoved);
   EXPECT_EQ(errorOf([&] { card->certificate(CertFile::Auth); }), Errc::CardRemoved);
   script->beginError = Errc::NoCard;
   EXPECT_EQ(errorOf([&] { card->certificate(CertFile::Auth); }), Errc::NoCard);
@@ -513,6 +551,167 @@ TEST_F(JpkiCardTest, ResetDuringTransactionDropsLogin) {
   EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, digestInfo); }), Errc::CardReset);
   EXPECT_FALSE(card->verified(KeyRole::Auth));
   EXPECT_GE(card->resetGeneration(), 1U);
+}
+
+// --- AP confirmation without SELECT AID ---------------------------------------------------------
+
+TEST_F(JpkiCardTest, ApConfirmedByPinEfSelectWithoutSelectAid) {
+  // Three operations, three transactions: each confirms the AP through the EF it needs anyway.
+  script->expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "63 C3");
+  (void)card->pinStatus(KeyRole::Auth);
+  script->expect(selectEf(0x001B), kOk).expect(kVerifyStatus, "63 C5");
+  (void)card->pinStatus(KeyRole::Sign);
+  verifyAuthOkKnownTries();
+  for (const std::string& apdu : script->sent) {
+    EXPECT_NE(apdu, normHex(kSelectAid)) << "SELECT AID would log out other processes";
+  }
+  EXPECT_EQ(script->begins, 3);
+}
+
+TEST_F(JpkiCardTest, FallbackToSelectAidOn6A82) {
+  // Power-on: the ISD is current, the PIN EF is not found; SELECT AID, then the PIN EF again.
+  script->expect(selectEf(0x0018), kNotFound)
+      .expect(kSelectAid, kOk)
+      .expect(selectEf(0x0018), kOk)
+      .expect(kVerifyStatus, "63 C3")
+      .expect("00 20 00 80 04 31 32 33 34", kOk);
+  EXPECT_EQ(card->verify(KeyRole::Auth, view("1234")).outcome, VerifyOutcome::Ok);
+  EXPECT_TRUE(card->verified(KeyRole::Auth));
+}
+
+TEST_F(JpkiCardTest, FileReadConfirmsApThroughVerifiedSignPinEf) {
+  script->expect(selectEf(0x001B), kOk)
+      .expect(kVerifyStatus, "63 C5")
+      .expect("00 20 00 80 06 41 42 43 31 32 33", kOk);
+  ASSERT_EQ(card->verify(KeyRole::Sign, view("ABC123")).outcome, VerifyOutcome::Ok);
+  const Bytes ca = fakeCert(300, 4);
+  script->expect(selectEf(0x001B), kOk).expect(selectEf(0x0002), kOk);
+  expectReads(ca);
+  EXPECT_EQ(card->certificate(CertFile::SignCa), ca);
+  EXPECT_TRUE(card->verified(KeyRole::Sign));
+}
+
+TEST_F(JpkiCardTest, EnsureJpkiOnceWithOneApdu) {
+  script->expect(selectEf(0x0018), kOk);
+  card->ensureJpki();
+  card->ensureJpki();  // known: no APDU, no transaction
+  EXPECT_EQ(script->sent.size(), 1U);
+  EXPECT_EQ(script->begins, 1);
+}
+
+// --- batch: one transaction for several calls ---------------------------------------------------
+
+TEST_F(JpkiCardTest, BatchIsOneTransactionWithoutRepeatedSelects) {
+  {
+    JpkiCard::Batch batch(*card);
+    EXPECT_EQ(script->begins, 0);  // begun lazily
+    script->expect(selectEf(0x0018), kOk)
+        .expect(kVerifyStatus, "63 C3")
+        .expect(kVerifyStatus, "63 C3")  // 0018 still current: not selected again
+        .expect(selectEf(0x0006), kOk)
+        .expect("00 B0 00 00 20", "4A504B49415049434354 4F4B454E32 90 00")
+        .expect(selectEf(0x000A), kOk)
+        .expect(readBinary(0, 0), withSw(slice(authCert, 0, 256)))
+        .expect(selectEf(0x001B), kOk)
+        .expect(kVerifyStatus, "63 C5");
+    (void)card->pinStatus(KeyRole::Auth);
+    (void)card->pinStatus(KeyRole::Auth);
+    EXPECT_EQ(card->kind(), CardKind::MyNumberCard);
+    EXPECT_EQ(card->identity(), sha256(slice(authCert, 0, 256)));
+    {
+      JpkiCard::Batch nested(*card);
+      (void)card->pinStatus(KeyRole::Sign);
+    }
+    EXPECT_TRUE(script->inTransaction);  // the nested batch did not end it
+    EXPECT_EQ(script->begins, 1);
+  }
+  EXPECT_FALSE(script->inTransaction);
+  EXPECT_EQ(script->begins, 1);
+  EXPECT_EQ(script->ends, 1);
+  EXPECT_EQ(script->sent.size(), 9U);
+}
+
+TEST_F(JpkiCardTest, BatchWithEverythingCachedSendsNothing) {
+  learnIdentity(authCert);
+  const int before = script->begins;
+  {
+    JpkiCard::Batch batch(*card);
+    (void)card->identity();
+  }
+  EXPECT_EQ(script->begins, before);
+}
+
+TEST_F(JpkiCardTest, BatchLoginThenCaReadKeepsSelection) {
+  const Bytes ca = fakeCert(300, 4);
+  {
+    JpkiCard::Batch batch(*card);
+    script->expect(selectEf(0x0018), kOk)
+        .expect(kVerifyStatus, "63 C3")
+        .expect("00 20 00 80 04 31 32 33 34", kOk)
+        .expect(selectEf(0x000B), kOk);  // AP confirmed in this transaction: no probe
+    expectReads(ca);
+    script->expect(selectEf(0x0017), kOk)
+        .expect("80 2A 00 80 33 " + toHex(digestInfo) + " 00", withSw(Bytes(256, 0x5A)));
+    ASSERT_EQ(card->verify(KeyRole::Auth, view("1234")).outcome, VerifyOutcome::Ok);
+    EXPECT_EQ(card->certificate(CertFile::AuthCa), ca);
+    EXPECT_EQ(card->sign(KeyRole::Auth, digestInfo), Bytes(256, 0x5A));
+  }
+  EXPECT_EQ(script->begins, 1);
+}
+
+TEST_F(JpkiCardTest, BatchAfterTransportErrorBeginsAFreshTransaction) {
+  JpkiCard::Batch batch(*card);
+  script->expect(selectEf(0x0018), kOk).expectError(kVerifyStatus, Errc::Timeout);
+  EXPECT_EQ(errorOf([&] { card->pinStatus(KeyRole::Auth); }), Errc::Timeout);
+  script->expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "63 C3");  // AP confirmed anew
+  EXPECT_EQ(card->pinStatus(KeyRole::Auth).triesLeft, 3);
+  EXPECT_EQ(script->begins, 2);
+  EXPECT_EQ(script->ends, 1);
+}
+
+// --- identity from one chunk ------------------------------------------------------------------
+
+TEST_F(JpkiCardTest, IdentityFromOneChunkThenCertificateContinues) {
+  learnIdentity(authCert);
+  EXPECT_EQ(script->sent.size(), 3U);
+  EXPECT_FALSE(card->certificateCached(CertFile::Auth));
+  // The whole certificate when asked for: continues at offset 256, the first chunk is not re-read.
+  script->expect(selectEf(0x0018), kOk).expect(selectEf(0x000A), kOk);
+  for (std::size_t off = 256; off < authCert.size(); off += 256) {
+    const std::size_t n = std::min<std::size_t>(256, authCert.size() - off);
+    script->expect(readBinary(static_cast<unsigned>(off), static_cast<unsigned>(n)),
+                   withSw(slice(authCert, off, n)));
+  }
+  EXPECT_EQ(card->certificate(CertFile::Auth), authCert);
+  EXPECT_EQ(card->identity(), sha256(slice(authCert, 0, 256)));  // unchanged
+}
+
+TEST_F(JpkiCardTest, IdentityOfShortCertificateIsItsWholeDer) {
+  const Bytes shortCert = fakeCert(200, 8);
+  script->expect(selectEf(0x0018), kOk)
+      .expect(selectEf(0x000A), kOk)
+      .expect(readBinary(0, 0), withSw(shortCert));
+  EXPECT_EQ(card->identity(), sha256(shortCert));
+  EXPECT_EQ(card->certificate(CertFile::Auth), shortCert);  // complete already: no APDU
+  EXPECT_EQ(script->sent.size(), 3U);
+}
+
+TEST_F(JpkiCardTest, EnsureJpkiOnColdCardIsProbeThenSelectAid) {
+  script->expect(selectEf(0x0018), kNotFound).expect(kSelectAid, kOk);  // nothing re-selected
+  card->ensureJpki();
+  card->ensureJpki();
+  EXPECT_EQ(script->sent.size(), 2U);
+}
+
+TEST_F(JpkiCardTest, CertificatePresenceBySelectOnly) {
+  JpkiCard::Batch batch(*card);
+  script->expect(selectEf(0x0018), kOk)
+      .expect(selectEf(0x0001), kOk)
+      .expect(selectEf(0x0002), kNotFound);
+  EXPECT_TRUE(card->certificatePresent(CertFile::Sign));  // no PIN needed for the SELECT
+  EXPECT_FALSE(card->certificatePresent(CertFile::SignCa));
+  EXPECT_TRUE(card->certificatePresent(CertFile::Sign));  // cached
+  EXPECT_EQ(script->sent.size(), 3U);
 }
 
 }  // namespace
