@@ -88,8 +88,13 @@ CK_RV getAttributeValue(Call& c, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_PTR tmpl,
     return CKR_ARGUMENTS_BAD;
   }
   Token& token = *c.session->token;
+  JpkiCard::Batch batch(*token.card->jpki);
   const ObjectEntry& obj = visibleObject(token, object, CKR_OBJECT_HANDLE_INVALID);
-  return fillTemplate(*attributes(token, obj), obj, tmpl, count);
+  const AttrMap* attrs = attributes(token, obj, needsCertificate(obj, tmpl, count));
+  if (attrs == nullptr) {
+    return CKR_OBJECT_HANDLE_INVALID;
+  }
+  return fillTemplate(*attrs, obj, tmpl, count);
 }
 
 // An estimate (v2.40 permits it): the bytes of all attribute values.

@@ -16,11 +16,13 @@ CK_RV findObjectsInit(Call& c, CK_ATTRIBUTE_PTR tmpl, CK_ULONG count) {
   }
   Token& token = *s.token;
   FindOp op;
+  JpkiCard::Batch batch(*token.card->jpki);  // any card access below: one transaction
   for (const ObjectEntry& obj : token.objects) {
     if (!visible(token, obj)) {
       continue;
     }
-    const AttrMap* attrs = attributes(token, obj);
+    // A template of table-fixed attributes (class, id, label) reads no certificate.
+    const AttrMap* attrs = attributes(token, obj, needsCertificate(obj, tmpl, count));
     if (attrs != nullptr && matches(*attrs, tmpl, count)) {
       op.results.push_back(obj.handle);
     }

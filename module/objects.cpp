@@ -1,6 +1,7 @@
 // The card's objects as ONE table, and their attributes derived from the certificates with OpenSSL
-// (never parsed by hand). Certificates are read once per card insertion (JpkiCard caches them);
-// each object's attribute map is built once per token.
+// (never parsed by hand). Lazy: what the table fixes (class, label, id, flags) needs no card
+// access; a certificate is read (once per insertion, JpkiCard caches it) only when an attribute
+// derived from its bytes is asked for (CKA_VALUE, CKA_SUBJECT, CKA_MODULUS...).
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/x509.h>
@@ -84,7 +85,8 @@ Bytes mechanismArray() {
   return Bytes(p, p + sizeof mechs);
 }
 
-AttrMap build(Token& token, const ObjectDef& d) {
+// What the object table alone fixes: no card access.
+AttrMap buildStatic(const Token& token, const ObjectDef& d) {
   AttrMap a;
   a[CKA_TOKEN] = boolBytes(true);
   a[CKA_MODIFIABLE] = boolBytes(false);
@@ -97,31 +99,13 @@ AttrMap build(Token& token, const ObjectDef& d) {
     a[CKA_PROFILE_ID] = ulongBytes(CKP_PUBLIC_CERTIFICATES_TOKEN);
     return a;
   }
-  const Bytes& value = token.card->jpki->certificate(d.cert);
-  const unsigned char* p = value.data();
-  std::unique_ptr<X509, X509Deleter> x509(d2i_X509(nullptr, &p, static_cast<long>(value.size())));
-  if (!x509) {
-    throw Error(Errc::BadResponse, "certificate: not a DER X.509 certificate");
-  }
-  const EVP_PKEY* key = X509_get0_pubkey(x509.get());
-  if (key == nullptr) {
-    throw Error(Errc::BadResponse, "certificate: unreadable public key");
-  }
-
   a[CKA_LABEL] = text(d.label);
   a[CKA_ID] = Bytes{d.id};
-  a[CKA_SUBJECT] = der(X509_get_subject_name(x509.get()), i2d_X509_NAME);
-  a[CKA_PUBLIC_KEY_INFO] = der(X509_get_X509_PUBKEY(x509.get()), i2d_X509_PUBKEY);
   if (d.kind == ObjKind::Certificate) {
     a[CKA_CLASS] = ulongBytes(CKO_CERTIFICATE);
     a[CKA_CERTIFICATE_TYPE] = ulongBytes(CKC_X_509);
     a[CKA_CERTIFICATE_CATEGORY] = ulongBytes(d.authority ? 2 : 1);  // authority / token user
     a[CKA_TRUSTED] = boolBytes(false);
-    a[CKA_VALUE] = value;
-    a[CKA_ISSUER] = der(X509_get_issuer_name(x509.get()), i2d_X509_NAME);
-    a[CKA_SERIAL_NUMBER] = der(X509_get0_serialNumber(x509.get()), i2d_ASN1_INTEGER);
-    a[CKA_START_DATE] = ckDate(X509_get0_notBefore(x509.get()));
-    a[CKA_END_DATE] = ckDate(X509_get0_notAfter(x509.get()));
     a[CKA_JAVA_MIDP_SECURITY_DOMAIN] = ulongBytes(0);
     return a;
   }
@@ -133,9 +117,6 @@ AttrMap build(Token& token, const ObjectDef& d) {
   a[CKA_LOCAL] = boolBytes(false);
   a[CKA_KEY_GEN_MECHANISM] = ulongBytes(CK_UNAVAILABLE_INFORMATION);
   a[CKA_ALLOWED_MECHANISMS] = mechanismArray();
-  a[CKA_MODULUS] = bnParam(key, OSSL_PKEY_PARAM_RSA_N);
-  a[CKA_PUBLIC_EXPONENT] = bnParam(key, OSSL_PKEY_PARAM_RSA_E);
-  a[CKA_MODULUS_BITS] = ulongBytes(static_cast<CK_ULONG>(EVP_PKEY_get_bits(key)));
   if (d.kind == ObjKind::PublicKey) {
     a[CKA_CLASS] = ulongBytes(CKO_PUBLIC_KEY);
     a[CKA_ENCRYPT] = boolBytes(false);
@@ -157,6 +138,36 @@ AttrMap build(Token& token, const ObjectDef& d) {
   a[CKA_WRAP_WITH_TRUSTED] = boolBytes(false);
   a[CKA_ALWAYS_AUTHENTICATE] = boolBytes(alwaysAuthenticate(token, d));
   return a;
+}
+
+// Adds what is derived from the certificate's bytes (reads it from the card the first time).
+void addCertificateAttributes(Token& token, const ObjectDef& d, AttrMap& a) {
+  if (d.kind == ObjKind::Profile) {
+    return;
+  }
+  const Bytes& value = token.card->jpki->certificate(d.cert);
+  const unsigned char* p = value.data();
+  std::unique_ptr<X509, X509Deleter> x509(d2i_X509(nullptr, &p, static_cast<long>(value.size())));
+  if (!x509) {
+    throw Error(Errc::BadResponse, "certificate: not a DER X.509 certificate");
+  }
+  const EVP_PKEY* key = X509_get0_pubkey(x509.get());
+  if (key == nullptr) {
+    throw Error(Errc::BadResponse, "certificate: unreadable public key");
+  }
+  a[CKA_SUBJECT] = der(X509_get_subject_name(x509.get()), i2d_X509_NAME);
+  a[CKA_PUBLIC_KEY_INFO] = der(X509_get_X509_PUBKEY(x509.get()), i2d_X509_PUBKEY);
+  if (d.kind == ObjKind::Certificate) {
+    a[CKA_VALUE] = value;
+    a[CKA_ISSUER] = der(X509_get_issuer_name(x509.get()), i2d_X509_NAME);
+    a[CKA_SERIAL_NUMBER] = der(X509_get0_serialNumber(x509.get()), i2d_ASN1_INTEGER);
+    a[CKA_START_DATE] = ckDate(X509_get0_notBefore(x509.get()));
+    a[CKA_END_DATE] = ckDate(X509_get0_notAfter(x509.get()));
+    return;
+  }
+  a[CKA_MODULUS] = bnParam(key, OSSL_PKEY_PARAM_RSA_N);
+  a[CKA_PUBLIC_EXPONENT] = bnParam(key, OSSL_PKEY_PARAM_RSA_E);
+  a[CKA_MODULUS_BITS] = ulongBytes(static_cast<CK_ULONG>(EVP_PKEY_get_bits(key)));
 }
 
 }  // namespace
@@ -181,23 +192,64 @@ bool visible(const Token& token, const ObjectEntry& obj) {
   return !obj.def->isPrivate || token.loggedIn();
 }
 
-const AttrMap* attributes(Token& token, const ObjectEntry& obj) {
-  auto it = token.attrCache.find(obj.handle);
-  if (it != token.attrCache.end()) {
-    return &it->second;
+bool needsCertificate(const ObjectEntry& obj, CK_ATTRIBUTE_TYPE type) {
+  switch (type) {
+    case CKA_VALUE:
+    case CKA_SUBJECT:
+    case CKA_ISSUER:
+    case CKA_SERIAL_NUMBER:
+    case CKA_PUBLIC_KEY_INFO:
+    case CKA_MODULUS:
+    case CKA_PUBLIC_EXPONENT:
+    case CKA_MODULUS_BITS:
+      return obj.def->kind != ObjKind::Profile;
+    case CKA_START_DATE:
+    case CKA_END_DATE:
+      return obj.def->kind == ObjKind::Certificate;
+    default:
+      return false;
   }
-  AttrMap attrs;
+}
+
+bool needsCertificate(const ObjectEntry& obj, const CK_ATTRIBUTE* tmpl, CK_ULONG count) {
+  for (CK_ULONG i = 0; i < count; ++i) {
+    if (needsCertificate(obj, tmpl[i].type)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const AttrMap* attributes(Token& token, const ObjectEntry& obj, bool full) {
+  auto it = token.attrCache.find(obj.handle);
+  if (it != token.attrCache.end() && (it->second.complete || !full)) {
+    return &it->second.attrs;
+  }
   try {
-    attrs = build(token, *obj.def);
+    // The signature objects exist only if the signature certificate EF does (a minor's card has
+    // none): one SELECT EF, no READ, once per insertion. The others are on every JPKI card (a
+    // missing one still vanishes below, at its first certificate read).
+    if (obj.def->kind != ObjKind::Profile && obj.def->cert == CertFile::Sign &&
+        !token.card->jpki->certificatePresent(obj.def->cert)) {
+      return nullptr;
+    }
+    if (it == token.attrCache.end()) {
+      it = token.attrCache.emplace(obj.handle, Token::CachedAttrs{buildStatic(token, *obj.def), false})
+               .first;
+    }
+    if (full) {
+      addCertificateAttributes(token, *obj.def, it->second.attrs);
+      it->second.complete = true;
+    }
   } catch (const Error& e) {
-    // No such file (e.g. no signature certificate on a minor's card), or the card no longer
-    // releases it (login lost under us): the object does not exist for this caller right now.
+    // No such file, or the card no longer releases it (login lost under us): the object does
+    // not exist for this caller right now.
     if (e.code() == Errc::FileNotFound || e.code() == Errc::SecurityStatus) {
       return nullptr;
     }
     throw;
   }
-  return &token.attrCache.emplace(obj.handle, std::move(attrs)).first->second;
+  return &it->second.attrs;
 }
 
 bool isSensitive(const ObjectEntry& obj, CK_ATTRIBUTE_TYPE type) {
@@ -219,7 +271,7 @@ bool isSensitive(const ObjectEntry& obj, CK_ATTRIBUTE_TYPE type) {
 
 const ObjectEntry& visibleObject(Token& token, CK_OBJECT_HANDLE handle, CK_RV invalid) {
   const ObjectEntry* obj = findObject(token, handle);
-  if (obj == nullptr || !visible(token, *obj) || attributes(token, *obj) == nullptr) {
+  if (obj == nullptr || !visible(token, *obj) || attributes(token, *obj, false) == nullptr) {
     fail(invalid);
   }
   return *obj;

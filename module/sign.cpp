@@ -115,14 +115,13 @@ CK_RV signInit(Call& c, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key) {
     case ObjKind::Profile:
       return CKR_KEY_HANDLE_INVALID;  // not a key
   }
-  const AttrMap* attrs = attributes(token, *obj);
-  if (attrs == nullptr) {
+  if (attributes(token, *obj, false) == nullptr) {  // exists; no certificate read
     return CKR_KEY_HANDLE_INVALID;
   }
   SignOp op;
   op.mech = m->type;
   op.key = key;
-  op.sigLen = attrs->at(CKA_MODULUS).size();
+  op.sigLen = 256;  // RSA-2048: JpkiCard::sign() returns exactly 256 bytes
   op.needContextLogin = alwaysAuthenticate(token, *obj->def);
   if (m->digest != nullptr) {
     op.md = EVP_get_digestbyname(m->digest);

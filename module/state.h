@@ -67,7 +67,11 @@ struct Token {
   std::uint64_t loginGeneration = 0;   // JpkiCard::resetGeneration() at the successful login
   bool signAlwaysAuthenticate = true;  // config: CKA_ALWAYS_AUTHENTICATE on the signature key
   std::vector<ObjectEntry> objects;
-  std::map<CK_OBJECT_HANDLE, AttrMap> attrCache;
+  struct CachedAttrs {
+    AttrMap attrs;
+    bool complete = false;  // the certificate-derived attributes are in too
+  };
+  std::map<CK_OBJECT_HANDLE, CachedAttrs> attrCache;
 
   [[nodiscard]] bool alive() const;
   // Logged in = our login succeeded and the card still has the PIN verified (a reset by another
@@ -79,8 +83,7 @@ struct Card {
   std::unique_ptr<JpkiCard> jpki;
   std::uint32_t eventCount = 0;  // reader eventCount when connected
   bool alive = true;
-  std::string serial;  // 16 hex digits of SHA-256(auth certificate)
-  CardKind kind = CardKind::Unknown;
+  std::string serial;  // 16 hex digits of identity(); empty until asked for (cardSerial)
 };
 
 struct Reader {
@@ -192,15 +195,23 @@ std::vector<CK_SLOT_ID> slotIds(State& st, bool tokenPresent);
 void releaseCardLogin(State& st, Card& card);
 
 // ---- token.cpp ----
-std::shared_ptr<Token> ensureToken(State& st, Slot& slot);  // connects to the card when needed
+// Connects to the card when needed; confirmJpki: check the AP at first contact (one SELECT EF;
+// off when the caller's first card access does that anyway).
+std::shared_ptr<Token> ensureToken(State& st, Slot& slot, bool confirmJpki = true);
 void invalidateCard(State& st, Card& card);
 std::string tokenLabel(const Token& token);
+const std::string& cardSerial(Card& card);
 
 // ---- objects.cpp ----
 const ObjectEntry* findObject(const Token& token, CK_OBJECT_HANDLE handle);
 [[nodiscard]] bool visible(const Token& token, const ObjectEntry& obj);
 // Attributes of an object; nullopt when its data does not exist on this card (no sign cert).
-const AttrMap* attributes(Token& token, const ObjectEntry& obj);
+// full = false: only what the object table fixes (no certificate read); nullptr when the object
+// does not exist on this card (its certificate EF is absent) or is not readable right now.
+const AttrMap* attributes(Token& token, const ObjectEntry& obj, bool full = true);
+// Whether an attribute (or any of a template) is derived from the certificate's bytes.
+bool needsCertificate(const ObjectEntry& obj, CK_ATTRIBUTE_TYPE type);
+bool needsCertificate(const ObjectEntry& obj, const CK_ATTRIBUTE* tmpl, CK_ULONG count);
 // The sensitive attributes of a private key (CKR_ATTRIBUTE_SENSITIVE).
 [[nodiscard]] bool isSensitive(const ObjectEntry& obj, CK_ATTRIBUTE_TYPE type);
 // The object for handle when it exists and the session may see it, else CKR_OBJECT_HANDLE_INVALID.

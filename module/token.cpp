@@ -47,12 +47,23 @@ void invalidateCard(State& st, Card& card) {
   }
 }
 
-std::string tokenLabel(const Token& token) {
-  return std::string(token.role == KeyRole::Auth ? "JPKI Auth " : "JPKI Sign ") +
-         token.card->serial.substr(0, 8);
+const std::string& cardSerial(Card& card) {
+  if (card.serial.empty()) {
+    const Bytes& identity = card.jpki->identity();  // one chunk of 000A, cached
+    card.serial =
+        toHex(ByteView(identity).first(std::min<std::size_t>(8, identity.size())), false);
+    std::transform(card.serial.begin(), card.serial.end(), card.serial.begin(),
+                   [](char ch) { return static_cast<char>(std::toupper(ch)); });
+  }
+  return card.serial;
 }
 
-std::shared_ptr<Token> ensureToken(State& st, Slot& slot) {
+std::string tokenLabel(const Token& token) {
+  return std::string(token.role == KeyRole::Auth ? "JPKI Auth " : "JPKI Sign ") +
+         cardSerial(*token.card).substr(0, 8);
+}
+
+std::shared_ptr<Token> ensureToken(State& st, Slot& slot, bool confirmJpki) {
   Reader& reader = readerOf(st, slot);
   if (!reader.present) {
     fail(CKR_TOKEN_NOT_PRESENT);
@@ -65,13 +76,12 @@ std::shared_ptr<Token> ensureToken(State& st, Slot& slot) {
     auto card = std::make_shared<Card>();
     card->eventCount = reader.eventCount;
     card->jpki = std::make_unique<JpkiCard>(st.readers->connect(reader.name));
-    card->kind = card->jpki->kind();  // Errc::NotJpki → CKR_TOKEN_NOT_RECOGNIZED
-    const Bytes& identity = card->jpki->identity();
-    card->serial =
-        toHex(ByteView(identity).first(std::min<std::size_t>(8, identity.size())), false);
-    std::transform(card->serial.begin(), card->serial.end(), card->serial.begin(),
-                   [](char ch) { return static_cast<char>(std::toupper(ch)); });
-    JPKI_LOG_INFO("card %s in reader \"%s\"", card->serial.c_str(), reader.name.c_str());
+    // One SELECT EF (SELECT AID only when the AP is not current), once per insertion:
+    // Errc::NotJpki → CKR_TOKEN_NOT_RECOGNIZED. Label and identity are read when asked for.
+    if (confirmJpki) {
+      card->jpki->ensureJpki();
+    }
+    JPKI_LOG_INFO("JPKI card in reader \"%s\"", reader.name.c_str());
     reader.card = std::move(card);
     reader.tokens = {};
   }
@@ -95,15 +105,22 @@ CK_RV getTokenInfo(Call& c, CK_SLOT_ID id, CK_TOKEN_INFO_PTR info) {
   }
   syncReaders(c.st);
   Slot& slot = findSlot(c.st, id);
-  std::shared_ptr<Token> token = ensureToken(c.st, slot);
-  const PinStatus pin = token->card->jpki->pinStatus(slot.role);  // empty VERIFY: no try spent
+  std::shared_ptr<Token> token = ensureToken(c.st, slot, false);
+  Card& card = *token->card;
+  // One transaction: the PIN EF select confirms the AP, the reads follow without re-confirming.
+  JpkiCard::Batch batch(*card.jpki);
+  // Empty VERIFY (no try spent). Its PIN EF select is also the first contact's AP check:
+  // Errc::NotJpki → CKR_TOKEN_NOT_RECOGNIZED.
+  const PinStatus pin = card.jpki->pinStatus(slot.role);
   const auto& key = layout::key(slot.role);
+  const CardKind kind = card.jpki->kind();  // EF 0006, read once
+  const std::string label = tokenLabel(*token);  // identity: one chunk of 000A, once
 
   *info = {};
-  padCopy(info->label, sizeof info->label, tokenLabel(*token));
+  padCopy(info->label, sizeof info->label, label);
   padCopy(info->manufacturerID, sizeof info->manufacturerID, "J-LIS");
-  padCopy(info->model, sizeof info->model, modelName(token->card->kind));
-  padCopy(info->serialNumber, sizeof info->serialNumber, token->card->serial);
+  padCopy(info->model, sizeof info->model, modelName(kind));
+  padCopy(info->serialNumber, sizeof info->serialNumber, cardSerial(card));
   info->flags =
       CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED | CKF_WRITE_PROTECTED;
   if (pin.triesLeft == 0) {
