@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages jpki-pkcs11 needs (only those missing), then configures and builds.
-#   scripts/setup.sh [BUILD_DIR] [extra cmake -D options…]      (default build dir: build/default)
+#   tools/setup.sh [BUILD_DIR] [extra cmake -D options…]      (default build dir: build/default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

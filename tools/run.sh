@@ -4,7 +4,7 @@
 # card (PINs prompted by pkcs11-tool); otherwise the virtual card behind a private pcscd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh build/default
+tools/setup.sh build/default
 B=$PWD/build/default
 export JPKI_MODULE=$B/module/libjpki-pkcs11.so JPKI_VCARD=$B/vcard/jpki-vcard
 

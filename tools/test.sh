@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
-JPKI_SETUP_TESTS=1 scripts/setup.sh build/default
+JPKI_SETUP_TESTS=1 tools/setup.sh build/default
 ctest --test-dir build/default --output-on-failure -j"$(nproc)" --timeout 300
 
 if [[ ${JPKI_SKIP_SANITIZERS:-0} != 1 ]]; then
