@@ -103,9 +103,14 @@ CK_RV getObjectSize(Call& c, CK_OBJECT_HANDLE object, CK_ULONG_PTR size) {
     return CKR_ARGUMENTS_BAD;
   }
   Token& token = *c.session->token;
+  JpkiCard::Batch batch(*token.card->jpki);
   const ObjectEntry& obj = visibleObject(token, object, CKR_OBJECT_HANDLE_INVALID);
+  const AttrMap* attrs = attributes(token, obj);
+  if (attrs == nullptr) {  // the object's certificate is gone or unreadable (e.g. a bad card)
+    return CKR_OBJECT_HANDLE_INVALID;
+  }
   CK_ULONG total = 0;
-  for (const auto& [type, value] : *attributes(token, obj)) {
+  for (const auto& [type, value] : *attrs) {
     total += value.size();
   }
   *size = total;
