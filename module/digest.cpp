@@ -21,19 +21,11 @@ CK_RV finish(Session& s, DigestOp& op, CK_BYTE_PTR out, CK_ULONG_PTR outLen) {
 }  // namespace
 
 CK_RV digestInit(Call& c, CK_MECHANISM_PTR mech) {
-  if (mech == nullptr) {
-    return CKR_ARGUMENTS_BAD;
-  }
   Session& s = *c.session;
-  if (!std::holds_alternative<std::monostate>(s.op)) {
-    return CKR_OPERATION_ACTIVE;
-  }
-  const MechDef* m = findMechanism(mech->mechanism);
-  if (m == nullptr || (m->flags & CKF_DIGEST) == 0) {
-    return CKR_MECHANISM_INVALID;
-  }
-  if (mech->ulParameterLen != 0) {
-    return CKR_MECHANISM_PARAM_INVALID;
+  CK_RV rv = CKR_OK;
+  const MechDef* m = checkInit(s, mech, CKF_DIGEST, &rv);
+  if (m == nullptr) {
+    return rv;
   }
   DigestOp op;
   op.md = EVP_get_digestbyname(m->digest);

@@ -83,4 +83,25 @@ CK_RV getMechanismInfo(Call& c, CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHAN
   return CKR_OK;
 }
 
+const MechDef* checkInit(const Session& s, const CK_MECHANISM* mech, CK_FLAGS need, CK_RV* rv) {
+  if (mech == nullptr) {
+    *rv = CKR_ARGUMENTS_BAD;
+    return nullptr;
+  }
+  if (!std::holds_alternative<std::monostate>(s.op)) {
+    *rv = CKR_OPERATION_ACTIVE;
+    return nullptr;
+  }
+  const MechDef* m = findMechanism(mech->mechanism);
+  if (m == nullptr || (m->flags & need) == 0) {
+    *rv = CKR_MECHANISM_INVALID;
+    return nullptr;
+  }
+  if (mech->ulParameterLen != 0) {
+    *rv = CKR_MECHANISM_PARAM_INVALID;
+    return nullptr;
+  }
+  return m;
+}
+
 }  // namespace jpki::module

@@ -84,19 +84,11 @@ Bytes digestInfo(const EVP_MD* md, ByteView hash) {
 }
 
 CK_RV signInit(Call& c, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key) {
-  if (mech == nullptr) {
-    return CKR_ARGUMENTS_BAD;
-  }
   Session& s = *c.session;
-  if (!std::holds_alternative<std::monostate>(s.op)) {
-    return CKR_OPERATION_ACTIVE;
-  }
-  const MechDef* m = findMechanism(mech->mechanism);
-  if (m == nullptr || (m->flags & CKF_SIGN) == 0) {
-    return CKR_MECHANISM_INVALID;
-  }
-  if (mech->ulParameterLen != 0) {
-    return CKR_MECHANISM_PARAM_INVALID;
+  CK_RV rv = CKR_OK;
+  const MechDef* m = checkInit(s, mech, CKF_SIGN, &rv);
+  if (m == nullptr) {
+    return rv;
   }
   Token& token = *s.token;
   const ObjectEntry* obj = findObject(token, key);  // a handle of another token is not found

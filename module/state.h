@@ -240,6 +240,10 @@ struct MechDef {
 };
 std::span<const MechDef> mechanismTable();
 const MechDef* findMechanism(CK_MECHANISM_TYPE type);
+// The checks every C_*Init shares: mechanism pointer, no active operation, a mechanism that can
+// do `need` (CKF_SIGN, CKF_VERIFY, CKF_DIGEST) and takes no parameter. On failure returns
+// nullptr and sets *rv.
+const MechDef* checkInit(const Session& s, const CK_MECHANISM* mech, CK_FLAGS need, CK_RV* rv);
 
 // ---- sign.cpp ----
 Bytes digestInfo(const EVP_MD* md, ByteView hash);

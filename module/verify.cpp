@@ -39,19 +39,11 @@ Bytes finishDigest(EVP_MD_CTX* ctx) {
 }  // namespace
 
 CK_RV verifyInit(Call& c, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key) {
-  if (mech == nullptr) {
-    return CKR_ARGUMENTS_BAD;
-  }
   Session& s = *c.session;
-  if (!std::holds_alternative<std::monostate>(s.op)) {
-    return CKR_OPERATION_ACTIVE;
-  }
-  const MechDef* m = findMechanism(mech->mechanism);
-  if (m == nullptr || (m->flags & CKF_VERIFY) == 0) {
-    return CKR_MECHANISM_INVALID;
-  }
-  if (mech->ulParameterLen != 0) {
-    return CKR_MECHANISM_PARAM_INVALID;
+  CK_RV rv = CKR_OK;
+  const MechDef* m = checkInit(s, mech, CKF_VERIFY, &rv);
+  if (m == nullptr) {
+    return rv;
   }
   Token& token = *s.token;
   const ObjectEntry* obj = findObject(token, key);
