@@ -93,12 +93,14 @@ OpenCard openCard(const Context& ctx) {
 }
 
 std::optional<bool> signCertIssued(JpkiCard& card) {
-  apdu::Transaction tx(card.connection());
-  if (!tx.send(apdu::selectAid(layout::kAid)).ok()) return std::nullopt;
-  if (!tx.send(apdu::selectEf(layout::kEfCertPresence)).ok()) return std::nullopt;
-  const apdu::Response r = tx.send(apdu::readBinary(0, 3));
-  if ((!r.ok() && r.sw != 0x6282) || r.data.empty()) return std::nullopt;
-  return r.data[0] == 0x8F;
+  // Through JpkiCard, so its selection guard stays right: a SELECT AID sent behind its back would
+  // clear a verified PIN that the client still counts on.
+  try {
+    return card.certificatePresent(CertFile::Sign);
+  } catch (const Error& e) {
+    if (e.code() == Errc::CardStatus || e.code() == Errc::BadResponse) return std::nullopt;
+    throw;
+  }
 }
 
 std::optional<std::string> lastTryWarning(KeyRole role, int triesLeft) {

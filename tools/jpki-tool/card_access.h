@@ -32,8 +32,8 @@ OpenCard openCard(const Context& ctx);
 const char* kindText(CardKind kind);
 const char* kindId(CardKind kind);  // for --json: my-number-card, juki-card, smartphone, unknown
 
-// Byte 0 of EF 0008 (8F: a signature certificate was issued), read in its own transaction with
-// SELECT AID, so only before any PIN is verified. nullopt when the card does not say.
+// Whether the card has a signature certificate (JpkiCard::certificatePresent: a SELECT of EF 0001,
+// no PIN needed); nullopt when the card answers something unexpected.
 std::optional<bool> signCertIssued(JpkiCard& card);
 
 // Asks for the PIN (terminal or --pin-env) and verifies it. Wrong PIN -> ToolError(WrongPin)
