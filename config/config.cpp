@@ -68,6 +68,18 @@ std::optional<bool> parseBool(std::string_view value) {
   return std::nullopt;
 }
 
+// Whole seconds 0..kMaxCardTimeoutSeconds, digits only ("15", not "15s" or "-1").
+std::optional<unsigned> parseSeconds(std::string_view value) {
+  if (value.empty() || value.size() > 3) return std::nullopt;
+  unsigned n = 0;
+  for (const char ch : value) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    n = n * 10 + static_cast<unsigned>(ch - '0');
+  }
+  if (n > kMaxCardTimeoutSeconds) return std::nullopt;
+  return n;
+}
+
 // Appends the comma-separated globs of one line; returns false when the value held no glob.
 bool appendGlobs(std::string_view value, std::vector<std::string>& out) {
   bool any = false;
@@ -105,9 +117,11 @@ std::string apply(Config& config, const std::string& key, std::string_view value
     return "bad value " + quote(value) + " for " + key +
            " (expected both, auth-only or sign-only)";
   }
-  if (key == "sign-always-authenticate" || key == "apdu-trace") {
+  if (key == "sign-always-authenticate" || key == "apdu-trace" || key == "certificate-cache") {
     if (auto b = parseBool(value)) {
-      (key == "apdu-trace" ? config.apduTrace : config.signAlwaysAuthenticate) = *b;
+      (key == "apdu-trace"          ? config.apduTrace
+       : key == "certificate-cache" ? config.certificateCache
+                                    : config.signAlwaysAuthenticate) = *b;
       return {};
     }
     return "bad value " + quote(value) + " for " + key + " (expected yes or no)";
@@ -119,6 +133,18 @@ std::string apply(Config& config, const std::string& key, std::string_view value
     }
     return "bad value " + quote(value) +
            " for log-level (expected off, error, warning, info or debug)";
+  }
+  if (key == "card-timeout") {
+    if (auto n = parseSeconds(value)) {
+      config.cardTimeoutSeconds = *n;
+      return {};
+    }
+    return "bad value " + quote(value) + " for card-timeout (expected whole seconds, 0 to " +
+           std::to_string(kMaxCardTimeoutSeconds) + ")";
+  }
+  if (key == "cache-dir") {
+    config.cacheDir = std::string(value);  // empty: the default location
+    return {};
   }
   if (key == "log-file") {
     config.logFile = std::string(value);  // empty: standard error
@@ -153,6 +179,7 @@ void applyEnvironment(LoadResult& result, std::string_view programName) {
     }
   }
   if (const char* v = envValue("JPKI_PKCS11_LOG_FILE")) result.config.logFile = v;
+  if (const char* v = envValue("JPKI_PKCS11_CACHE_DIR")) result.config.cacheDir = v;
   if (!explicitTokens && isBrowserProgram(programName)) {
     result.config.tokens = result.config.browserTokens;
     result.browser = true;

@@ -26,7 +26,17 @@ struct Config {
   LogLevel logLevel = LogLevel::Warning;
   std::string logFile;                    // empty: standard error
   bool apduTrace = false;                 // APDU trace into the log (PIN bytes never printed)
+  // How long one exchange with the card (or the PC/SC service) may take before the call gives up
+  // with a device error; 0 = wait forever. A card that never answers would otherwise hang the
+  // calling application until the card is pulled.
+  unsigned cardTimeoutSeconds = 15;
+  // Public certificates (authentication certificate and both CA certificates, never the signature
+  // certificate) kept on disk between processes, checked against the card before each use.
+  bool certificateCache = true;
+  std::string cacheDir;  // empty: $XDG_CACHE_HOME/jpki-pkcs11, else ~/.cache/jpki-pkcs11
 };
+
+inline constexpr unsigned kMaxCardTimeoutSeconds = 600;
 
 struct LoadResult {
   Config config;
@@ -42,7 +52,7 @@ inline constexpr const char* kPathEnv = "JPKI_PKCS11_CONF";
 LoadResult parse(std::string_view text);
 // Reads $JPKI_PKCS11_CONF, else kDefaultPath (a missing default file is not a warning; a missing
 // file named by the variable is), then applies environment overrides:
-// JPKI_PKCS11_TOKENS, JPKI_PKCS11_LOG_LEVEL, JPKI_PKCS11_LOG_FILE. In a web browser
+// JPKI_PKCS11_TOKENS, JPKI_PKCS11_LOG_LEVEL, JPKI_PKCS11_LOG_FILE, JPKI_PKCS11_CACHE_DIR. In a web browser
 // (isBrowserProgram of the running program) `tokens` becomes `browser-tokens`, unless
 // JPKI_PKCS11_TOKENS names the tokens explicitly.
 LoadResult load();
