@@ -5,7 +5,9 @@
 // C_Initialize sees no State (CKR_CRYPTOKI_NOT_INITIALIZED); C_Initialize abandons the parent's
 // State without running any destructor (its PC/SC handles belong to the parent) and starts fresh.
 //
-// No thread is ever created (CKF_LIBRARY_CANT_CREATE_OS_THREADS is always honoured).
+// Threads: the PC/SC transport runs each card call on one helper thread per connection so that a
+// card that never answers costs `card-timeout` seconds, not a frozen application. With
+// CKF_LIBRARY_CANT_CREATE_OS_THREADS no thread is created and card calls may block.
 #include <unistd.h>
 
 #include <atomic>
@@ -124,6 +126,12 @@ CK_RV initialize(CK_VOID_PTR args) {
 
   // No card I/O and no PC/SC call here: the reader system connects lazily.
   st->readers = std::shared_ptr<ReaderSystem>(makeReaderSystem());
+  const bool threadsAllowed =
+      args == nullptr ||
+      (static_cast<CK_C_INITIALIZE_ARGS_PTR>(args)->flags & CKF_LIBRARY_CANT_CREATE_OS_THREADS) == 0;
+  st->readers->setCallTimeout(threadsAllowed
+                                  ? std::chrono::milliseconds(st->config.cardTimeoutSeconds * 1000L)
+                                  : std::chrono::milliseconds(0));
   g_state = std::move(st);
   return CKR_OK;
 }

@@ -74,7 +74,10 @@ void syncReaders(State& st) {
     if (!r.listed) {
       r.present = false;
     }
-    if (r.card && (!r.present || r.eventCount != r.card->eventCount || !r.card->alive)) {
+    // A connection that gave up on a mute card (card-timeout) is dropped with its tokens; the next
+    // use connects again, which fails fast while the reader is still stuck.
+    if (r.card && (!r.present || r.eventCount != r.card->eventCount || !r.card->alive ||
+                   !r.card->jpki->connection().usable())) {
       invalidateCard(st, *r.card);
     }
   }

@@ -1,6 +1,6 @@
 // The PC/SC implementation of jpki::ReaderSystem / jpki::CardConnection (the only code that
 // includes winscard.h). RAII for SCARDCONTEXT and SCARDHANDLE; resets are recovered with
-// SCardReconnect and reported to the caller; every wait is bounded.
+// SCardReconnect and reported to the caller; every wait is bounded, card calls by CallRunner.
 #include <winscard.h>
 
 #include <algorithm>
@@ -13,11 +13,14 @@
 
 #include "jpki/error.h"
 #include "jpki/transport.h"
+#include "call_runner.h"
 #include "pcsc_error.h"
 
 namespace jpki {
 namespace {
 
+using pcsc::CallRunner;
+using pcsc::StuckReaders;
 using pcsc::throwPcsc;
 
 constexpr int kMaxResetRecoveries = 3;
@@ -138,30 +141,95 @@ std::vector<SCARD_READERSTATE> currentStates(SCARDCONTEXT context,
   return states;
 }
 
+// A connection's PC/SC resources: its own context (pcsc-lite serialises the calls made on one
+// context, so a call blocked on a mute card must not hold up anything else) and the card handle.
+// Released by whoever drops the last reference: the connection, or the helper thread of a call
+// that returned after its caller had given up on it.
+struct Link {
+  Link() = default;
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+  ~Link() {
+    if (connected) {
+      SCardDisconnect(handle, SCARD_LEAVE_CARD);
+    }
+    if (hasContext) {
+      SCardReleaseContext(context);
+    }
+  }
+  SCARDCONTEXT context = 0;
+  SCARDHANDLE handle = 0;
+  bool hasContext = false;
+  bool connected = false;
+};
+
+struct Attached {  // what connecting and reconnecting learn
+  LONG rv = SCARD_S_SUCCESS;
+  const char* step = "";
+  DWORD protocol = 0;
+  Bytes atr;
+};
+
+Bytes currentAtr(SCARDHANDLE handle) {
+  BYTE atr[MAX_ATR_SIZE];
+  DWORD atrLength = sizeof atr;
+  char name[MAX_READERNAME];
+  DWORD nameLength = sizeof name;
+  DWORD state = 0;
+  DWORD protocol = 0;
+  if (SCardStatus(handle, name, &nameLength, &state, &protocol, atr, &atrLength) !=
+      SCARD_S_SUCCESS) {
+    return {};
+  }
+  return {atr, atr + std::min<DWORD>(atrLength, sizeof atr)};
+}
+
+// Every PC/SC call on the handle goes through runner_ (bounded, see call_runner.h) and owns what it
+// touches: the Link by shared_ptr, its inputs by value.
 class PcscConnection final : public CardConnection {
  public:
-  PcscConnection(std::shared_ptr<Context> context, std::string reader)
-      : context_(std::move(context)), reader_(std::move(reader)) {
-    SCARDHANDLE h = 0;
-    DWORD protocol = 0;
-    LONG rv = withContext(*context_, [&](SCARDCONTEXT c) {
-      return SCardConnect(c, reader_.c_str(), SCARD_SHARE_SHARED, kProtocols, &h, &protocol);
-    });
-    if (rv != SCARD_S_SUCCESS) {
-      throwPcsc(rv, "SCardConnect(" + reader_ + ")");
+  PcscConnection(std::string reader, std::chrono::milliseconds limit,
+                 const std::shared_ptr<StuckReaders>& stuck)
+      : reader_(std::move(reader)), runner_(reader_, limit, stuck) {
+    if (stuck->stuck(reader_)) {
+      throw Error(Errc::Timeout, "the card in reader \"" + reader_ +
+                                     "\" is still not answering a command this process gave up "
+                                     "on; remove it and insert it again");
     }
-    handle_ = h;
-    protocol_ = protocol;
-    refreshAtr();
+    const Attached a = runner_.run([link = link_, reader = reader_] {
+      Attached out;
+      out.step = "SCardEstablishContext";
+      out.rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, nullptr, nullptr, &link->context);
+      if (out.rv != SCARD_S_SUCCESS) {
+        return out;
+      }
+      link->hasContext = true;
+      out.step = "SCardConnect";
+      out.rv = SCardConnect(link->context, reader.c_str(), SCARD_SHARE_SHARED, kProtocols,
+                            &link->handle, &out.protocol);
+      if (out.rv == SCARD_S_SUCCESS) {
+        link->connected = true;
+        out.atr = currentAtr(link->handle);
+      }
+      return out;
+    });
+    if (a.rv != SCARD_S_SUCCESS) {
+      throwPcsc(a.rv, std::string(a.step) + "(" + reader_ + ")");
+    }
+    protocol_ = a.protocol;
+    atr_ = a.atr;
   }
   PcscConnection(const PcscConnection&) = delete;
   PcscConnection& operator=(const PcscConnection&) = delete;
-  ~PcscConnection() override { SCardDisconnect(handle_, SCARD_LEAVE_CARD); }
+  // The Link (SCardDisconnect, SCardReleaseContext) goes with the last reference: here, or in the
+  // helper thread of a call still blocked.
+  ~PcscConnection() override = default;
 
   bool beginTransaction() override {
     bool reset = resetPending_;
     for (int attempt = 0; attempt <= kMaxResetRecoveries; ++attempt) {
-      const LONG rv = SCardBeginTransaction(handle_);
+      const LONG rv =
+          runner_.run([link = link_] { return SCardBeginTransaction(link->handle); });
       if (rv == SCARD_S_SUCCESS) {
         resetPending_ = false;
         return reset;
@@ -180,18 +248,35 @@ class PcscConnection final : public CardConnection {
     throw Error(Errc::CardReset, "SCardBeginTransaction(" + reader_ + "): card keeps resetting");
   }
 
-  void endTransaction() noexcept override { SCardEndTransaction(handle_, SCARD_LEAVE_CARD); }
+  void endTransaction() noexcept override {
+    if (runner_.abandoned()) {
+      return;  // the blocked call's thread releases the handle (and the transaction) when done
+    }
+    try {
+      runner_.run([link = link_] { return SCardEndTransaction(link->handle, SCARD_LEAVE_CARD); });
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a timeout here leaves the runner abandoned
+    }
+  }
 
   Bytes transmit(const Bytes& command) override {
+    struct Reply {
+      LONG rv = SCARD_S_SUCCESS;
+      Bytes response;
+    };
     const SCARD_IO_REQUEST* pci = protocol_ == SCARD_PROTOCOL_T1 ? SCARD_PCI_T1 : SCARD_PCI_T0;
-    Bytes response(kMaxResponse);
-    DWORD length = static_cast<DWORD>(response.size());
-    const LONG rv = SCardTransmit(handle_, pci, command.data(), static_cast<DWORD>(command.size()),
-                                  nullptr, response.data(), &length);
-    switch (rv) {
+    // The command may carry a PIN: the call's own copy is a SecretBytes, wiped when it is done.
+    Reply reply = runner_.run([link = link_, pci, apdu = SecretBytes(command)] {
+      Reply r;
+      r.response.resize(kMaxResponse);
+      auto length = static_cast<DWORD>(r.response.size());
+      r.rv = SCardTransmit(link->handle, pci, apdu.view().data(),
+                           static_cast<DWORD>(apdu.size()), nullptr, r.response.data(), &length);
+      r.response.resize(r.rv == SCARD_S_SUCCESS ? std::min<std::size_t>(length, kMaxResponse) : 0);
+      return r;
+    });
+    switch (reply.rv) {
       case SCARD_S_SUCCESS:
-        response.resize(std::min<std::size_t>(length, response.size()));
-        return response;
+        return std::move(reply.response);
       case SCARD_W_RESET_CARD:
         // Reconnect now so the next transaction works; the caller restarts its operation.
         reconnect();
@@ -201,44 +286,38 @@ class PcscConnection final : public CardConnection {
       case SCARD_E_NO_SMARTCARD:
         throw Error(Errc::CardRemoved, "SCardTransmit(" + reader_ + "): card removed");
       default:
-        throwPcsc(rv, "SCardTransmit(" + reader_ + ")");
+        throwPcsc(reply.rv, "SCardTransmit(" + reader_ + ")");
     }
   }
 
   [[nodiscard]] Bytes atr() const override { return atr_; }
   [[nodiscard]] std::string readerName() const override { return reader_; }
+  [[nodiscard]] bool usable() const override { return !runner_.abandoned(); }
 
  private:
   void reconnect() {
-    DWORD protocol = 0;
-    const LONG rv =
-        SCardReconnect(handle_, SCARD_SHARE_SHARED, kProtocols, SCARD_LEAVE_CARD, &protocol);
-    if (rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD) {
+    const Attached a = runner_.run([link = link_] {
+      Attached out;
+      out.rv = SCardReconnect(link->handle, SCARD_SHARE_SHARED, kProtocols, SCARD_LEAVE_CARD,
+                              &out.protocol);
+      if (out.rv == SCARD_S_SUCCESS) {
+        out.atr = currentAtr(link->handle);
+      }
+      return out;
+    });
+    if (a.rv == SCARD_W_REMOVED_CARD || a.rv == SCARD_E_NO_SMARTCARD) {
       throw Error(Errc::CardRemoved, "SCardReconnect(" + reader_ + "): card removed");
     }
-    if (rv != SCARD_S_SUCCESS) {
-      throwPcsc(rv, "SCardReconnect(" + reader_ + ")");
+    if (a.rv != SCARD_S_SUCCESS) {
+      throwPcsc(a.rv, "SCardReconnect(" + reader_ + ")");
     }
-    protocol_ = protocol;
-    refreshAtr();
+    protocol_ = a.protocol;
+    atr_ = a.atr;
   }
 
-  void refreshAtr() {
-    BYTE atr[MAX_ATR_SIZE];
-    DWORD atrLength = sizeof atr;
-    char name[MAX_READERNAME];
-    DWORD nameLength = sizeof name;
-    DWORD state = 0;
-    DWORD protocol = 0;
-    if (SCardStatus(handle_, name, &nameLength, &state, &protocol, atr, &atrLength) ==
-        SCARD_S_SUCCESS) {
-      atr_.assign(atr, atr + std::min<DWORD>(atrLength, sizeof atr));
-    }
-  }
-
-  std::shared_ptr<Context> context_;  // kept alive as long as the handle
   std::string reader_;
-  SCARDHANDLE handle_ = 0;
+  std::shared_ptr<Link> link_ = std::make_shared<Link>();
+  CallRunner runner_;  // after link_: joined before the Link is released
   DWORD protocol_ = 0;
   Bytes atr_;
   bool resetPending_ = false;  // a transmit saw a reset: report it at the next transaction
@@ -270,8 +349,10 @@ class PcscReaderSystem final : public ReaderSystem {
   }
 
   std::unique_ptr<CardConnection> connect(const std::string& reader) override {
-    return std::make_unique<PcscConnection>(context_, reader);
+    return std::make_unique<PcscConnection>(reader, callTimeout_, stuck_);
   }
+
+  void setCallTimeout(std::chrono::milliseconds limit) override { callTimeout_ = limit; }
 
   // Uses its own context so that cancel() only interrupts this wait.
   bool waitForChange(std::chrono::milliseconds timeout) override {
@@ -334,6 +415,9 @@ class PcscReaderSystem final : public ReaderSystem {
   std::unique_ptr<Context> waitContext_;
   std::atomic<bool> cancelRequested_{false};
   std::map<std::string, DWORD> lastStates_;
+  std::chrono::milliseconds callTimeout_{0};
+  // Shared with helper threads, which may outlive this object.
+  std::shared_ptr<StuckReaders> stuck_ = std::make_shared<StuckReaders>();
 };
 
 }  // namespace

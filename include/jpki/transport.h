@@ -32,6 +32,11 @@ class CardConnection {
 
   [[nodiscard]] virtual Bytes atr() const = 0;
   [[nodiscard]] virtual std::string readerName() const = 0;
+
+  // False once a call on this connection was given up (Errc::Timeout): the card never answered.
+  // Such a connection fails every later call at once; the owner drops it and connects again
+  // (which fails fast with Errc::Timeout while the reader is still stuck).
+  [[nodiscard]] virtual bool usable() const { return true; }
 };
 
 struct ReaderState {
@@ -51,6 +56,11 @@ class ReaderSystem {
   virtual std::vector<ReaderState> readers() = 0;
 
   virtual std::unique_ptr<CardConnection> connect(const std::string& reader) = 0;
+
+  // Gives up on any call to a card (connect, transaction, APDU) after `limit` with Errc::Timeout;
+  // zero waits forever (also the only choice when no thread may be created). Applies to
+  // connections made afterwards. Implementations without blocking calls ignore it.
+  virtual void setCallTimeout(std::chrono::milliseconds limit) { (void)limit; }
 
   // Blocks until a reader is added or removed or a card is inserted or removed, the timeout runs
   // out, or cancel() is called from another thread. Returns true when something changed.

@@ -125,6 +125,41 @@ const ParseCase kCases[] = {
      "apdu-trace = sometimes",
      [](auto& c) { return !c.apduTrace; },
      {"line 1|sometimes"}},
+    {"CardTimeout", "card-timeout = 30", [](auto& c) { return c.cardTimeoutSeconds == 30; }, {}},
+    {"CardTimeoutZeroWaitsForever",
+     "card-timeout = 0",
+     [](auto& c) { return c.cardTimeoutSeconds == 0; },
+     {}},
+    {"CardTimeoutMax", "card-timeout = 600", [](auto& c) { return c.cardTimeoutSeconds == 600; }, {}},
+    {"CardTimeoutTooLong",
+     "card-timeout = 601",
+     [](auto& c) { return c.cardTimeoutSeconds == 15; },
+     {"line 1|601|card-timeout"}},
+    {"CardTimeoutNegative",
+     "card-timeout = -1",
+     [](auto& c) { return c.cardTimeoutSeconds == 15; },
+     {"line 1|-1"}},
+    {"CardTimeoutWithUnit",
+     "card-timeout = 15s",
+     [](auto& c) { return c.cardTimeoutSeconds == 15; },
+     {"line 1|15s"}},
+    {"CardTimeoutHuge",
+     "card-timeout = 99999999999999999999",
+     [](auto& c) { return c.cardTimeoutSeconds == 15; },
+     {"line 1"}},
+    {"CardTimeoutEmpty", "card-timeout =", [](auto& c) { return c.cardTimeoutSeconds == 15; }, {"line 1"}},
+    {"CertificateCacheNo",
+     "certificate-cache = no",
+     [](auto& c) { return !c.certificateCache; },
+     {}},
+    {"CertificateCacheBad",
+     "certificate-cache = maybe",
+     [](auto& c) { return c.certificateCache; },
+     {"line 1|maybe"}},
+    {"CacheDir",
+     "cache-dir = /var/cache/x",
+     [](auto& c) { return c.cacheDir == "/var/cache/x"; },
+     {}},
     {"IncludeOne",
      "reader-include = SONY*",
      [](auto& c) { return c.readerInclude == Globs{"SONY*"} && c.readerExclude.empty(); },
@@ -234,6 +269,9 @@ TEST(Parse, DefaultsMatchTheHeader) {
   EXPECT_EQ(c.logLevel, LogLevel::Warning);
   EXPECT_FALSE(c.apduTrace);
   EXPECT_TRUE(c.logFile.empty());
+  EXPECT_EQ(c.cardTimeoutSeconds, 15U);
+  EXPECT_TRUE(c.certificateCache);
+  EXPECT_TRUE(c.cacheDir.empty());
 }
 
 TEST(Names, RoundTripThroughParse) {
