@@ -8,12 +8,13 @@
 // card's verified state for every process using the card.
 #include "jpki/jpki_card.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <optional>
 #include <string>
+
+#include "cert_der.h"
+#include "jpki/cert_cache.h"
 
 namespace jpki {
 
@@ -31,10 +32,10 @@ std::uint16_t certEf(CertFile file) {
 
 namespace {
 
-constexpr std::size_t kMaxCertSize = 16 * 1024;  // far above any JPKI certificate (~1.4 KB)
-constexpr std::size_t kChunk = 256;               // short APDU Le=00
-constexpr std::size_t kSignatureSize = 256;       // RSA-2048
-constexpr std::size_t kLabelSize = 0x20;          // CK_TOKEN_INFO.label
+using detail::sha256;
+constexpr std::size_t kChunk = detail::kCertChunk;  // short APDU Le=00
+constexpr std::size_t kSignatureSize = 256;         // RSA-2048
+constexpr std::size_t kLabelSize = 0x20;            // CK_TOKEN_INFO.label
 
 std::size_t roleIndex(KeyRole role) { return role == KeyRole::Auth ? 0 : 1; }
 std::size_t certIndex(CertFile file) { return static_cast<std::size_t>(file); }
@@ -73,33 +74,13 @@ std::string hex4(std::uint16_t v) {
   }
 }
 
-Bytes sha256(ByteView data) {
-  Bytes out(32);
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
-      len != out.size()) {
-    throw Error(Errc::Transport, "SHA-256 failed (OpenSSL)");
-  }
-  return out;
-}
-
 // Total length of a certificate from its DER header (SEQUENCE with a long-form length).
 std::size_t derTotalLength(const Bytes& head) {
-  if (head.size() < 4 || head[0] != 0x30) {
-    throw Error(Errc::BadResponse, "certificate EF does not start with a DER SEQUENCE");
+  if (const auto total = detail::certificateLength(head)) {
+    return *total;
   }
-  std::size_t total = 0;
-  if (head[1] == 0x81) {
-    total = 3 + static_cast<std::size_t>(head[2]);
-  } else if (head[1] == 0x82) {
-    total = 4 + ((static_cast<std::size_t>(head[2]) << 8) | head[3]);
-  } else {
-    throw Error(Errc::BadResponse, "certificate EF has an unsupported DER length form");
-  }
-  if (total > kMaxCertSize) {
-    throw Error(Errc::BadResponse, "certificate length in the DER header exceeds 16 KiB");
-  }
-  return total;
+  throw Error(Errc::BadResponse,
+              "certificate EF does not start with a DER SEQUENCE (long-form length, <= 16 KiB)");
 }
 
 }  // namespace
@@ -122,6 +103,7 @@ struct CardState {
   std::optional<std::string> label;
   std::array<std::optional<bool>, 4> present;  // certificatePresent() answers
   std::optional<Bytes> identity;
+  std::shared_ptr<CertificateStore> store;  // cross-process copies (public files only), optional
   std::array<bool, 2> verified{false, false};
   std::array<std::optional<int>, 2> tries;
   std::uint64_t resetGeneration = 0;
@@ -360,7 +342,40 @@ Bytes readRest(Session& session, CertFile file, CertHead head) {
 }
 
 // Identity = SHA-256 of the first min(256, length) bytes of the authentication certificate.
-Bytes identityOf(ByteView der) { return sha256(der.first(std::min(kChunk, der.size()))); }
+ByteView firstChunkOf(ByteView der) { return der.first(std::min(kChunk, der.size())); }
+Bytes identityOf(ByteView der) { return sha256(firstChunkOf(der)); }
+
+// A stored copy of a public certificate, accepted only when it begins with exactly the first
+// chunk the card just gave and has the length of the card's DER header (the store checks the
+// same; checked here again so that no store can hand out another card's certificate).
+std::optional<Bytes> storedCertificate(CardState& state, CertFile file, const CertHead& head) {
+  if (!state.store || file == CertFile::Sign || head.der.size() != std::min(kChunk, head.total)) {
+    return std::nullopt;
+  }
+  std::optional<Bytes> der = state.store->find(file, head.der);
+  if (!der || der->size() != head.total ||
+      !std::equal(head.der.begin(), head.der.end(), der->begin())) {
+    return std::nullopt;
+  }
+  return der;
+}
+
+void keepInStore(CardState& state, CertFile file, const Bytes& der) {
+  if (state.store && file != CertFile::Sign) {
+    state.store->store(file, der);
+  }
+}
+
+// The first chunk of the authentication certificate when this object has it (identity known).
+std::optional<ByteView> authFirstChunk(const CardState& state) {
+  if (state.authHead) {
+    return ByteView(state.authHead->der);
+  }
+  if (const auto& cert = state.certs[certIndex(CertFile::Auth)]) {
+    return firstChunkOf(*cert);
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -400,6 +415,10 @@ JpkiCard::Batch::~Batch() {
 }
 
 CardConnection& JpkiCard::connection() { return *state_->connection; }
+
+void JpkiCard::setCertificateStore(std::shared_ptr<CertificateStore> store) {
+  state_->store = std::move(store);
+}
 
 bool JpkiCard::verified(KeyRole role) const { return state_->verified[roleIndex(role)]; }
 
@@ -444,6 +463,17 @@ std::string JpkiCard::tokenLabel() {
   if (state_->label) {
     return *state_->label;
   }
+  // A copy: a reset check in the transaction below may replace the chunk it points into.
+  std::optional<Bytes> cardKey;
+  if (const std::optional<ByteView> chunk = authFirstChunk(*state_); chunk && state_->store) {
+    cardKey.emplace(chunk->begin(), chunk->end());
+  }
+  if (cardKey) {
+    if (std::optional<std::string> stored = state_->store->findTokenLabel(*cardKey)) {
+      state_->label = std::move(*stored);
+      return *state_->label;
+    }
+  }
   SessionRef session(*state_);
   const std::uint16_t sw = session->selectInJpki(layout::kEfTokenInfo);
   if (sw != 0x9000) {
@@ -461,6 +491,9 @@ std::string JpkiCard::tokenLabel() {
     label.pop_back();
   }
   state_->label = label;
+  if (cardKey) {
+    state_->store->storeTokenLabel(*cardKey, label);
+  }
   return label;
 }
 
@@ -481,6 +514,14 @@ const Bytes& JpkiCard::certificate(CertFile file) {
     throw Error(Errc::SecurityStatus, "the signature certificate needs the signature PIN",
                 0x6982);
   }
+  if (file == CertFile::Auth && state_->authHead) {
+    // identity() read the first chunk in an earlier call: a stored copy needs no transaction.
+    if (std::optional<Bytes> stored = storedCertificate(*state_, file, *state_->authHead)) {
+      slot = std::move(stored);
+      state_->authHead.reset();
+      return *slot;
+    }
+  }
   SessionRef session(*state_);
   if (slot) {
     return *slot;
@@ -497,7 +538,12 @@ const Bytes& JpkiCard::certificate(CertFile file) {
   if (file == CertFile::Auth && !state_->identity) {
     state_->identity = identityOf(head.der);
   }
-  slot = readRest(*session, file, std::move(head));
+  if (std::optional<Bytes> stored = storedCertificate(*state_, file, head)) {
+    slot = std::move(stored);
+  } else {
+    slot = readRest(*session, file, std::move(head));
+    keepInStore(*state_, file, *slot);
+  }
   if (file == CertFile::Auth) {
     state_->authHead.reset();
   }

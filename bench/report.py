@@ -19,6 +19,14 @@ SCENARIOS = [  # (number, client name, title)
     (5, "browser", "cold start of a browser-like client"),
 ]
 GOAL_SCENARIOS = {1, 2, 3, 5}  # issue 8: ≤ 1/4 of OpenSC's APDUs and ≤ 1/3 of its wall time
+# Our module runs twice per scenario: "ours" with a warm certificate cache (filled by earlier
+# processes on the card: the usual state, judged by the goal) and "ours-cold" on first use (empty
+# cache, shown for reference). JSON keys: ours, ours_cold, opensc.
+KEYS = {"ours": "ours", "ours-cold": "ours_cold", "opensc": "opensc"}
+
+
+# Card signatures per scenario with a time goal (scenario 4's count varies and has no goal).
+CARD_SIGNATURES = {3: 2, 5: 1}
 
 
 def median(xs):
@@ -47,7 +55,8 @@ def main():
     if rec_path.exists():
         records = [json.loads(l) for l in rec_path.read_text().splitlines() if l.strip()]
     out = Path(sys.argv[3])
-    modules = ["ours"] + (["opensc"] if config.get("opensc") else [])
+    modules = ["ours", "ours-cold"] + (["opensc"] if config.get("opensc") else [])
+    host_modules = ["ours"] + (["opensc"] if config.get("opensc") else [])
     failures = []
 
     def fail(what, rec):
@@ -70,7 +79,7 @@ def main():
                     fail(f"{m} scenario {num} ({name}) run {r['run']}", r)
             ok = [r for r in recs if r["rc"] == 0 and r.get("client")]
             apdus = [r["apdus"] for r in recs]
-            row[m] = {
+            row[KEYS[m]] = {
                 "ok": len(ok) == len(recs),
                 "runs": len(recs),
                 "apdus": median(apdus),
@@ -89,6 +98,8 @@ def main():
         if "ours" in row and "opensc" in row:
             o, s = row["ours"], row["opensc"]
             row["ratio"] = {k: ratio(o[k], s[k]) for k in ("apdus", "bytes", "wall_ms")}
+            if "ours_cold" in row:
+                row["ratio_cold"] = {k: ratio(row["ours_cold"][k], s[k]) for k in ("apdus", "bytes", "wall_ms")}
             if num in GOAL_SCENARIOS:
                 row["goal"] = {
                     "apdus_at_most_quarter": row["ratio"]["apdus"] is not None and row["ratio"]["apdus"] <= 0.25,
@@ -98,7 +109,7 @@ def main():
 
     # Host CPU per signature (callgrind, signing loop only) and per-process CPU time.
     cpu = {}
-    for m in modules:
+    for m in host_modules:
         c = {}
         for r in records:
             if r["phase"] == "callgrind" and r["module"] == m:
@@ -118,7 +129,7 @@ def main():
         cpu["ratio"] = ratio(cpu["ours"]["instructions_per_signature"], cpu["opensc"]["instructions_per_signature"])
 
     memory = {}
-    for m in modules:
+    for m in host_modules:
         vals = [r["client"]["rss_added_kb"] for r in records
                 if r["phase"] == "scenario" and r["module"] == m and r.get("client") and r["client"].get("rss_added_kb", -1) >= 0]
         memory[m] = {"rss_added_kb": median(vals), "samples": len(vals)}
@@ -148,11 +159,11 @@ def main():
         }
 
     for label in config.get("throughput_labels", []):
-        for m in modules:
+        for m in host_modules:
             if m not in throughput.get(label, {}):
                 failures.append(f"{m} throughput ({label}): no result")
     if config.get("callgrind"):
-        for m in modules:
+        for m in host_modules:
             if "instructions_per_signature" not in cpu.get(m, {}):
                 failures.append(f"{m} callgrind: no result")
 
@@ -160,7 +171,7 @@ def main():
               "throughput": throughput, "failures": failures, "ok": not failures}
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
-    md = render(result, modules)
+    md = render(result, host_modules)
     (out / "latest.md").write_text(md)
     print(md)
     print(f"bench: wrote {out / 'latest.json'} and {out / 'latest.md'}", file=sys.stderr)
@@ -180,37 +191,68 @@ def render(result, modules):
     lines.append(f"{mode}; wall time = median of {c['runs']} run(s); scenario 4 = {c['count']} signatures; "
                  f"commit {c['git']}, {c['date']}, {c['host']}, {c['cpus']} CPUs, bench took {c['elapsed_s']} s.\n")
     both = "opensc" in modules
+    lines.append("Two rows per scenario for ours: **warm** = the certificate cache filled by earlier processes on "
+                 "this card (the usual state; the goal column judges this row), **first use** = empty cache "
+                 "(shown for reference, not judged).\n")
     if both:
-        lines.append("| # | scenario | APDUs ours | APDUs OpenSC | ratio | bytes ours | bytes OpenSC | ratio "
+        lines.append("| # | scenario | ours | APDUs ours | APDUs OpenSC | ratio | bytes ours | bytes OpenSC | ratio "
                      "| ms ours | ms OpenSC | ratio | goal (≤¼ APDUs, ≤⅓ time) |")
-        lines.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+        lines.append("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
     else:
-        lines.append("| # | scenario | APDUs | bytes | ms |")
-        lines.append("|---|---|--:|--:|--:|")
+        lines.append("| # | scenario | ours | APDUs | bytes | ms |")
+        lines.append("|---|---|---|--:|--:|--:|")
     for s in result["scenarios"]:
-        o = s.get("ours", {})
         title = s["title"].replace("N signatures", f"{c['count']} signatures")
-        fl = "" if o.get("ok", False) else " **FAILED**"
-        if both:
-            p = s.get("opensc", {})
-            fl += "" if p.get("ok", False) else " **OpenSC FAILED**"
-            r = s.get("ratio", {})
-            g = s.get("goal")
-            goal = "–" if g is None else ("met" if all(g.values()) else
-                                          "not met (" + ", ".join(k for k, v in [("APDUs", g["apdus_at_most_quarter"]), ("time", g["wall_at_most_third"])] if not v) + ")")
-            lines.append(f"| {s['number']} | {title}{fl} | {fmt(o.get('apdus'))} | {fmt(p.get('apdus'))} | {fmt_ratio(r.get('apdus'))} "
-                         f"| {fmt(o.get('bytes'))} | {fmt(p.get('bytes'))} | {fmt_ratio(r.get('bytes'))} "
-                         f"| {fmt(o.get('wall_ms'), 1)} | {fmt(p.get('wall_ms'), 1)} | {fmt_ratio(r.get('wall_ms'))} | {goal} |")
-        else:
-            lines.append(f"| {s['number']} | {title}{fl} | {fmt(o.get('apdus'))} | {fmt(o.get('bytes'))} | {fmt(o.get('wall_ms'), 1)} |")
+        for key, cache, ratio_key in (("ours", "warm", "ratio"), ("ours_cold", "first use", "ratio_cold")):
+            o = s.get(key, {})
+            first = key == "ours"
+            num, name = (s["number"], title) if first else ("", "")
+            fl = "" if o.get("ok", False) else " **FAILED**"
+            if both:
+                p = s.get("opensc", {})
+                if first:
+                    fl += "" if p.get("ok", False) else " **OpenSC FAILED**"
+                r = s.get(ratio_key, {})
+                g = s.get("goal")
+                if not first:
+                    goal = "(not judged)" if g is not None else "–"
+                elif g is None:
+                    goal = "–"
+                else:
+                    goal = "met" if all(g.values()) else "not met (" + ", ".join(
+                        k for k, v in [("APDUs", g["apdus_at_most_quarter"]), ("time", g["wall_at_most_third"])] if not v) + ")"
+                lines.append(f"| {num} | {name} | {cache}{fl} | {fmt(o.get('apdus'))} | {fmt(p.get('apdus'))} | {fmt_ratio(r.get('apdus'))} "
+                             f"| {fmt(o.get('bytes'))} | {fmt(p.get('bytes'))} | {fmt_ratio(r.get('bytes'))} "
+                             f"| {fmt(o.get('wall_ms'), 1)} | {fmt(p.get('wall_ms'), 1)} | {fmt_ratio(r.get('wall_ms'))} | {goal} |")
+            else:
+                lines.append(f"| {num} | {name} | {cache}{fl} | {fmt(o.get('apdus'))} | {fmt(o.get('bytes'))} | {fmt(o.get('wall_ms'), 1)} |")
     lines.append("")
+    if both and not c["quick"]:
+        # The card's own signing time (sign_ms per signature) is the same for every module: the
+        # time goal of scenarios 3 and 5 cannot be met once it alone exceeds a third of OpenSC's.
+        sign_ms = lat["sign_ms"]
+        lines.append("Card signing time is the same for any module, so the time goal is also shown without it "
+                     f"({sign_ms} ms per card signature subtracted from both):")
+        lines.append("")
+        lines.append("| # | card signatures | card signing ms | ⅓ of OpenSC's ms | ms ours − signing | ms OpenSC − signing | ratio |")
+        lines.append("|---|--:|--:|--:|--:|--:|--:|")
+        for s in result["scenarios"]:
+            n = CARD_SIGNATURES.get(s["number"])
+            o, p = s.get("ours", {}), s.get("opensc", {})
+            if not n or o.get("wall_ms") is None or p.get("wall_ms") is None:
+                continue
+            card = n * sign_ms
+            lines.append(f"| {s['number']} | {n} | {fmt(card, 1)} | {fmt(p['wall_ms'] / 3, 1)} "
+                         f"| {fmt(o['wall_ms'] - card, 1)} | {fmt(p['wall_ms'] - card, 1)} "
+                         f"| {fmt_ratio(ratio(o['wall_ms'] - card, p['wall_ms'] - card))} |")
+        lines.append("")
     lines.append("| host figure | ours | OpenSC | ratio |")
     lines.append("|---|--:|--:|--:|")
     cpu = result["cpu"]
     def g(m, k):
         return cpu.get(m, {}).get(k)
     if any(g(m, "instructions_per_signature") for m in modules):
-        lines.append(f"| CPU per signature, instructions (callgrind, C_SignInit+C_Sign, {c['callgrind_count']} signatures) "
+        lines.append(f"| CPU per signature, instructions (callgrind, C_SignInit+C_Sign, {c['callgrind_count']} signatures; ours with card-timeout = 0 so that every card call is on the counted thread) "
                      f"| {fmt(g('ours', 'instructions_per_signature'))} | {fmt(g('opensc', 'instructions_per_signature'))} "
                      f"| {fmt_ratio(cpu.get('ratio'))} |")
     po, pp = g("ours", "process_cpu_ms_per_signature"), g("opensc", "process_cpu_ms_per_signature")

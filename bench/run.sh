@@ -6,10 +6,13 @@
 #                [--no-callgrind] [--no-opensc] [--out DIR]
 #
 # Runs, inside tests/harness/pcsc-harness.sh (private pcscd + virtual card; root needed):
-#   phase 1, card with the latency model: scenarios 1–5 × {ours, OpenSC} × N runs (modules
-#            alternate who goes first), each a fresh jpki-bench-client process on a card reset
-#            beforehand (control FIFO "reset"); APDUs and bytes from the card's APDU log; wall
-#            time and resident memory from the client; then P processes signing at once.
+#   phase 1, card with the latency model: scenarios 1–5 × {ours with a warm certificate cache,
+#            ours on first use (empty cache), OpenSC} × N runs (the order rotates from run to
+#            run), each a fresh jpki-bench-client process on a card reset beforehand (control FIFO
+#            "reset"); APDUs and bytes from the card's APDU log; wall time and resident memory
+#            from the client; then P processes signing at once. Every run of ours has its own
+#            cache directory: empty for "ours-cold"; for "ours" filled just before by earlier
+#            processes on this card (scenarios slots and objects, not measured).
 #   phase 2, card without latency: valgrind --tool=callgrind of scenario 4 (instructions of the
 #            signing loop only, C_SignInit + C_Sign, divided by the number of signatures) and the
 #            same concurrent signing without latency (host + pcscd bound).
@@ -57,9 +60,28 @@ card_reset() {
   echo "bench: card did not acknowledge the reset" >&2
 }
 
+# A fresh, empty certificate cache directory for one run of our module.
+fresh_cache() {
+  export JPKI_PKCS11_CACHE_DIR="$RAW/cache/$1"
+  rm -rf "$JPKI_PKCS11_CACHE_DIR"
+}
+
+# The usual state of the cache: filled by earlier processes that used this card (token info of
+# both tokens, every public certificate). Not measured.
+warm_cache() {
+  local s
+  for s in slots objects; do
+    card_reset
+    timeout 300 "$JPKI_BENCH_CLIENT" --module "$1" --scenario "$s" --count 1 >/dev/null \
+      2>>"$RAW/client-stderr.log" || echo "bench: cache warm-up ($s) failed" >&2
+  done
+}
+
 # run_one MODULE_NAME MODULE_PATH SCENARIO RUN COUNT: one client process, one JSON record.
 run_one() {
   local name=$1 path=$2 scenario=$3 run=$4 count=$5 a b out rc=0 counts
+  fresh_cache "$name-$scenario-$run"
+  [[ $name == ours ]] && warm_cache "$path"
   card_reset
   a=$(log_size)
   out=$(timeout 300 "$JPKI_BENCH_CLIENT" --module "$path" --scenario "$scenario" --count "$count" \
@@ -109,8 +131,10 @@ throughput() {
     "$clients" >>"$RAW/records.jsonl"
 }
 
+# Scenario rows: ours (warm cache), ours-cold (empty cache), OpenSC. Host figures: ours, OpenSC.
 modules_list() {
   echo "ours $JPKI_MODULE"
+  [[ ${1:-} == host ]] || echo "ours-cold $JPKI_MODULE"
   [[ -n ${OPENSC_MODULE:-} ]] && echo "opensc $OPENSC_MODULE"
   return 0
 }
@@ -131,9 +155,9 @@ inner_measure() {
   mapfile -t mods < <(modules_list)
   for ((run = 1; run <= RUNS; run++)); do
     for scenario in $SCENARIOS; do
-      # Alternate who goes first, so that drift hits both modules alike.
-      local order=("${mods[@]}")
-      if ((${#mods[@]} == 2 && run % 2 == 0)); then order=("${mods[1]}" "${mods[0]}"); fi
+      # Rotate who goes first, so that drift hits every module alike.
+      local k=$(((run - 1) % ${#mods[@]}))
+      local order=("${mods[@]:k}" "${mods[@]:0:k}")
       for m in "${order[@]}"; do
         read -r name path <<<"$m"
         run_one "$name" "$path" "$scenario" "$run" "$COUNT"
@@ -141,8 +165,10 @@ inner_measure() {
     done
     echo "bench: run $run/$RUNS done" >&2
   done
+  mapfile -t mods < <(modules_list host)
   for m in "${mods[@]}"; do
     read -r name path <<<"$m"
+    fresh_cache "$name-throughput-$TP_LABEL"
     throughput "$name" "$path" "$TP_PROCS" "$TP_COUNT" "$TP_LABEL"
   done
 }
@@ -151,13 +177,18 @@ inner_host() {
   hermetic_env
   mkdir -p "$RAW/apdus"
   local name path out rc
-  mapfile -t mods < <(modules_list)
+  mapfile -t mods < <(modules_list host)
   for m in "${mods[@]}"; do
     ((DO_CALLGRIND)) || break
     read -r name path <<<"$m"
+    fresh_cache "$name-callgrind"
     card_reset
     rc=0
-    out=$(valgrind --tool=callgrind --collect-atstart=no \
+    # card-timeout = 0 keeps our card calls on the client's thread: callgrind's collection (switched
+    # on around the sign loop by the client) is per thread, so calls made on the transport's helper
+    # thread would go uncounted. The hop itself costs a few hundred instructions per call.
+    printf 'card-timeout = 0\n' >"$JPKI_WORK/callgrind.conf"
+    out=$(JPKI_PKCS11_CONF="$JPKI_WORK/callgrind.conf" valgrind --tool=callgrind --collect-atstart=no \
             --callgrind-out-file="$RAW/callgrind.$name.out" \
             "$JPKI_BENCH_CLIENT" --module "$path" --scenario sign-many --count "$CG_COUNT" \
             2>>"$RAW/valgrind.log") || rc=$?
@@ -170,6 +201,7 @@ inner_host() {
   done
   for m in "${mods[@]}"; do
     read -r name path <<<"$m"
+    fresh_cache "$name-throughput-host"
     throughput "$name" "$path" "$TP_PROCS" "$TP_COUNT_HOST" host
   done
 }

@@ -123,6 +123,7 @@ CK_RV initialize(CK_VOID_PTR args) {
   JPKI_LOG_INFO("initialized (config %s, tokens %s)",
                 loaded.source.empty() ? "defaults" : loaded.source.c_str(),
                 config::name(st->config.tokens));
+  st->certStore = makeCertificateStore(st->config);  // no disk access until a card is read
 
   // No card I/O and no PC/SC call here: the reader system connects lazily.
   st->readers = std::shared_ptr<ReaderSystem>(makeReaderSystem());

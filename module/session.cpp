@@ -38,6 +38,21 @@ void releaseCardLogin(State& st, Card& card) {
 
 namespace {
 
+// The signature objects exist only if EF 0001 does (objects.cpp). Learnt right after the login's
+// VERIFY, in its transaction (the AP is confirmed there, so it is one SELECT EF), so that the
+// C_FindObjects that follows needs no transaction of its own. A failure here does not undo the
+// login: the question is asked again when the objects are.
+void learnSignCertificatePresence(Token& token) {
+  if (token.role != KeyRole::Sign) {
+    return;
+  }
+  try {
+    (void)token.card->jpki->certificatePresent(CertFile::Sign);  // no APDU once known
+  } catch (const Error& e) {
+    JPKI_LOG_DEBUG("C_Login: presence of the signature certificate not learnt: %s", e.what());
+  }
+}
+
 // After sessions were closed: each token left without a session is logged out.
 void logoutUnusedTokens(State& st, const std::vector<std::shared_ptr<Token>>& closed) {
   for (const auto& token : closed) {
@@ -147,6 +162,7 @@ CK_RV login(Call& c, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG pinLen) {
     JPKI_LOG_DEBUG("C_Login: PIN refused before reaching the card: %s", reason.c_str());
     return CKR_PIN_INCORRECT;
   }
+  JpkiCard::Batch batch(*token.card->jpki);  // VERIFY and the presence check: one transaction
   VerifyResult result;
   try {
     result = token.card->jpki->verify(token.role, normalised->view());
@@ -167,6 +183,8 @@ CK_RV login(Call& c, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG pinLen) {
       token.loginGeneration = token.card->jpki->resetGeneration();
       if (op != nullptr) {
         op->contextLoggedIn = true;
+      } else {
+        learnSignCertificatePresence(token);
       }
       return CKR_OK;
     case VerifyOutcome::WrongPin:

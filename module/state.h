@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "jpki/bytes.h"
+#include "jpki/cert_cache.h"
 #include "jpki/config.h"
 #include "jpki/jpki_card.h"
 #include "jpki/pkcs11_ext.h"
@@ -167,6 +168,8 @@ struct State {
   bool finalized = false;  // set by C_Finalize under lock: a blocked waiter must give up
   config::Config config;
   std::shared_ptr<ReaderSystem> readers;
+  // The cross-process certificate cache; null when certificate-cache is off or has no directory.
+  std::shared_ptr<CertificateStore> certStore;
   std::vector<Reader> readerList;  // never shrinks while initialized
   std::vector<Slot> slots;         // never shrinks while initialized
   bool synced = false;
@@ -195,6 +198,9 @@ std::vector<CK_SLOT_ID> slotIds(State& st, bool tokenPresent);
 void releaseCardLogin(State& st, Card& card);
 
 // ---- token.cpp ----
+// The cross-process certificate cache the configuration asks for (certificate-cache, cache-dir;
+// else $XDG_CACHE_HOME or ~/.cache), or null. No disk access here: the store works lazily.
+std::shared_ptr<CertificateStore> makeCertificateStore(const config::Config& config);
 // Connects to the card when needed; confirmJpki: check the AP at first contact (one SELECT EF;
 // off when the caller's first card access does that anyway).
 std::shared_ptr<Token> ensureToken(State& st, Slot& slot, bool confirmJpki = true);

@@ -63,6 +63,21 @@ std::string tokenLabel(const Token& token) {
          cardSerial(*token.card).substr(0, 8);
 }
 
+std::shared_ptr<CertificateStore> makeCertificateStore(const config::Config& config) {
+  if (!config.certificateCache) {
+    JPKI_LOG_INFO("certificate cache off (certificate-cache = no)");
+    return nullptr;
+  }
+  const std::string dir = config.cacheDir.empty() ? defaultCacheDirectory() : config.cacheDir;
+  if (dir.empty()) {
+    JPKI_LOG_INFO("certificate cache off: no cache-dir, XDG_CACHE_HOME or HOME");
+    return nullptr;
+  }
+  JPKI_LOG_INFO("certificate cache in %s", dir.c_str());
+  return makeDiskCertificateStore(
+      dir, [](const std::string& problem) { JPKI_LOG_WARN("%s", problem.c_str()); });
+}
+
 std::shared_ptr<Token> ensureToken(State& st, Slot& slot, bool confirmJpki) {
   Reader& reader = readerOf(st, slot);
   if (!reader.present) {
@@ -76,6 +91,7 @@ std::shared_ptr<Token> ensureToken(State& st, Slot& slot, bool confirmJpki) {
     auto card = std::make_shared<Card>();
     card->eventCount = reader.eventCount;
     card->jpki = std::make_unique<JpkiCard>(st.readers->connect(reader.name));
+    card->jpki->setCertificateStore(st.certStore);
     // One SELECT EF (SELECT AID only when the AP is not current), once per insertion:
     // Errc::NotJpki → CKR_TOKEN_NOT_RECOGNIZED. Label and identity are read when asked for.
     if (confirmJpki) {
@@ -113,8 +129,9 @@ CK_RV getTokenInfo(Call& c, CK_SLOT_ID id, CK_TOKEN_INFO_PTR info) {
   // Errc::NotJpki → CKR_TOKEN_NOT_RECOGNIZED.
   const PinStatus pin = card.jpki->pinStatus(slot.role);
   const auto& key = layout::key(slot.role);
-  const CardKind kind = card.jpki->kind();  // EF 0006, read once
   const std::string label = tokenLabel(*token);  // identity: one chunk of 000A, once
+  // EF 0006, read once; after the identity, so that a label stored for this card costs nothing.
+  const CardKind kind = card.jpki->kind();
 
   *info = {};
   padCopy(info->label, sizeof info->label, label);

@@ -18,6 +18,7 @@ namespace jpki {
 enum class KeyRole { Auth, Sign };                  // 利用者証明用 / 署名用
 enum class CertFile { Auth, AuthCa, Sign, SignCa };  // EF 000A / 000B / 0001 / 0002
 enum class CardKind { MyNumberCard, JukiCard, Smartphone, Unknown };
+class CertificateStore;  // jpki/cert_cache.h
 
 // The card's layout, as data (shared/reference/jpki-card.md §1-§2, §9).
 namespace layout {
@@ -103,7 +104,13 @@ class JpkiCard {
     JpkiCard& card_;
   };
 
-  // Reads the token-info label (EF 0006) once. Throws Errc::NotJpki for other cards.
+  // Optional store shared between processes (jpki/cert_cache.h) for the public certificates and
+  // the token label; none (the default) keeps them in this object only. Never used for the
+  // signature certificate.
+  void setCertificateStore(std::shared_ptr<CertificateStore> store);
+
+  // Reads the token-info label (EF 0006) once. Throws Errc::NotJpki for other cards. With a store
+  // and the identity known (call identity() first), a stored label for this card costs no APDU.
   CardKind kind();
   std::string tokenLabel();
   // Makes sure the card has the JPKI AP (once per JpkiCard; at most one SELECT EF, or SELECT AID
@@ -112,7 +119,10 @@ class JpkiCard {
 
   // Certificate DER, read once and cached. CertFile::Sign needs the sign PIN verified (else
   // Errc::SecurityStatus without an APDU); it is read when asked for, not by verify(). The
-  // authentication certificate continues from the chunk identity() already read.
+  // authentication certificate continues from the chunk identity() already read. With a store,
+  // the first chunk is read as always and looked up: a stored copy that starts with exactly that
+  // chunk and has the length of the card's DER header is used without reading the rest; on a
+  // miss the rest is read and the certificate stored (never the signature certificate).
   const Bytes& certificate(CertFile file);
   [[nodiscard]] bool certificateCached(CertFile file) const;
   // Whether the certificate EF exists (SELECT EF: 9000 / 6A82, no READ, no PIN needed even for

@@ -136,6 +136,9 @@ void quietModuleEnvironment() {
   setenv("JPKI_PKCS11_CONF", "/dev/null", 1);
   setenv("JPKI_PKCS11_TOKENS", "", 1);
   setenv("JPKI_PKCS11_LOG_FILE", "", 1);
+  // Not a directory, so no certificate cache: every input is judged by the card answers alone,
+  // and the fuzzer writes nothing to $HOME.
+  setenv("JPKI_PKCS11_CACHE_DIR", "/dev/null", 1);
   setenv("JPKI_PKCS11_LOG_LEVEL", "off", 0);  // JPKI_PKCS11_LOG_LEVEL=debug to see the calls
 }
 

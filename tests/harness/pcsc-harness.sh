@@ -14,6 +14,7 @@
 #   JPKI_PKI_DIR   the test PKI of card 0 (auth.pem, sign.pem, auth_ca.pem, sign_ca.pem, …)
 #   JPKI_CARD_LOG  APDU log of card 0 (VERIFY data masked); card N: $JPKI_WORK/cardN.log
 #   JPKI_CARD_CTL  control socket of card 0 (remove / insert / reset / quit)
+#   JPKI_PKCS11_CACHE_DIR  the module's certificate cache, $JPKI_WORK/cert-cache unless set
 # Environment: JPKI_VCARD (path of jpki-vcard, required), JPKI_HARNESS_TIMEOUT (seconds, 120).
 set -euo pipefail
 
@@ -72,6 +73,9 @@ ip link set lo up
 # Only the vpcd reader: two slots, ports 35963 and 35964 (the driver's default).
 mkdir -p "$JPKI_WORK/reader.conf.d"
 export JPKI_PKI_DIR="$JPKI_WORK/pki0" JPKI_CARD_LOG="$JPKI_WORK/card0.log"
+# The module's certificate cache: this run's own, empty at the start, unless the caller names one
+# (never the caller's ~/.cache, which would make APDU counts depend on earlier runs).
+export JPKI_PKCS11_CACHE_DIR="${JPKI_PKCS11_CACHE_DIR:-$JPKI_WORK/cert-cache}"
 export JPKI_CARD_CTL="$JPKI_WORK/card0.ctl"
 if ((!pcscd)); then "$@"; exit; fi
 ((readers)) && cat >"$JPKI_WORK/reader.conf.d/vpcd" <<CONF

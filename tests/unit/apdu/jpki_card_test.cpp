@@ -1,79 +1,25 @@
 // JpkiCard against a strict scripted card: the exact APDU sequence of every operation.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "card_script.h"
 #include "jpki/jpki_card.h"
 #include "scripted_connection.h"
 
 namespace jpki {
 namespace {
 
-using test::Script;
-using test::normHex;
-using test::ScriptedConnection;
-
-const std::string kSelectAid = "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01";
-const std::string kOk = "90 00";
-const std::string kVerifyStatus = "00 20 00 80";
-const std::string kNotFound = "6A 82";
-
-std::string hex2(unsigned v) { return toHex(Bytes{static_cast<std::uint8_t>(v & 0xFF)}); }
-std::string hex4(unsigned v) {
-  return toHex(Bytes{static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v & 0xFF)});
-}
-std::string selectEf(unsigned fid) { return "00 A4 02 0C 02 " + hex4(fid); }
-std::string readBinary(unsigned offset, unsigned le) {
-  return "00 B0 " + hex4(offset) + " " + hex2(le);
-}
-
-ByteView view(const std::string& s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-// A DER-shaped blob of `total` bytes: 30 82 LL LL then a pattern depending on seed.
-Bytes fakeCert(std::size_t total, std::uint8_t seed) {
-  Bytes der{0x30, 0x82, static_cast<std::uint8_t>((total - 4) >> 8),
-            static_cast<std::uint8_t>((total - 4) & 0xFF)};
-  for (std::size_t i = 4; i < total; ++i) {
-    der.push_back(static_cast<std::uint8_t>(i * 7 + seed));
-  }
-  return der;
-}
-
-Bytes withSw(Bytes data, std::uint16_t sw = 0x9000) {
-  data.push_back(static_cast<std::uint8_t>(sw >> 8));
-  data.push_back(static_cast<std::uint8_t>(sw & 0xFF));
-  return data;
-}
-
-Bytes slice(const Bytes& b, std::size_t from, std::size_t n) {
-  return Bytes(b.begin() + static_cast<std::ptrdiff_t>(from),
-               b.begin() + static_cast<std::ptrdiff_t>(from + n));
-}
-
-Bytes sha256(const Bytes& data) {
-  Bytes out(32);
-  unsigned len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
-  return out;
-}
+using namespace test;  // NOLINT: the script vocabulary (card_script.h)
 
 class JpkiCardTest : public ::testing::Test {
  protected:
   void TearDown() override { script->checkDone(); }
 
   // Expected READ BINARYs of a certificate: 256-byte chunks (Le 00), the last one exact.
-  void expectReads(const Bytes& cert) {
-    for (std::size_t off = 0; off < cert.size(); off += 256) {
-      const std::size_t n = std::min<std::size_t>(256, cert.size() - off);
-      script->expect(readBinary(static_cast<unsigned>(off), off == 0 ? 0 : n),
-                     withSw(slice(cert, off, n)));
-    }
-  }
+  void expectReads(const Bytes& cert) { test::expectReads(*script, cert); }
 
   template <typename F>
   Errc errorOf(F&& f) {
@@ -677,11 +623,7 @@ TEST_F(JpkiCardTest, IdentityFromOneChunkThenCertificateContinues) {
   EXPECT_FALSE(card->certificateCached(CertFile::Auth));
   // The whole certificate when asked for: continues at offset 256, the first chunk is not re-read.
   script->expect(selectEf(0x0018), kOk).expect(selectEf(0x000A), kOk);
-  for (std::size_t off = 256; off < authCert.size(); off += 256) {
-    const std::size_t n = std::min<std::size_t>(256, authCert.size() - off);
-    script->expect(readBinary(static_cast<unsigned>(off), static_cast<unsigned>(n)),
-                   withSw(slice(authCert, off, n)));
-  }
+  test::expectReads(*script, authCert, 256);
   EXPECT_EQ(card->certificate(CertFile::Auth), authCert);
   EXPECT_EQ(card->identity(), sha256(slice(authCert, 0, 256)));  // unchanged
 }

@@ -70,7 +70,10 @@ void ModuleTest::restart(const std::string& configText, std::size_t readers) {
   initialized = false;
   {
     std::ofstream out(configPath());
+    // No cross-process certificate cache unless a test turns it on (with its own cache-dir):
+    // APDU sequences must not depend on what an earlier test left on disk.
     out << "log-level = " << (std::getenv("JPKI_TEST_DEBUG") ? "debug" : "off") << "\n"
+        << "certificate-cache = no\n"
         << configText;
   }
   setenv("JPKI_PKCS11_CONF", configPath().c_str(), 1);
