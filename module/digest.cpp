@@ -6,14 +6,8 @@ namespace jpki::module {
 namespace {
 
 CK_RV finish(Session& s, DigestOp& op, CK_BYTE_PTR out, CK_ULONG_PTR outLen) {
-  Bytes hash(EVP_MAX_MD_SIZE);
-  unsigned int n = 0;
-  const bool ok = EVP_DigestFinal_ex(op.ctx.get(), hash.data(), &n) == 1;
+  const Bytes hash = hashFinal(op.ctx.get());
   s.op = std::monostate{};
-  if (!ok) {
-    return CKR_GENERAL_ERROR;
-  }
-  hash.resize(n);
   writeOutput(out, outLen, hash);
   return CKR_OK;
 }
@@ -29,10 +23,10 @@ CK_RV digestInit(Call& c, CK_MECHANISM_PTR mech) {
   }
   DigestOp op;
   op.md = EVP_get_digestbyname(m->digest);
-  op.ctx.reset(EVP_MD_CTX_new());
-  if (op.md == nullptr || !op.ctx || EVP_DigestInit_ex(op.ctx.get(), op.md, nullptr) != 1) {
+  if (op.md == nullptr) {
     return CKR_GENERAL_ERROR;
   }
+  op.ctx = newDigest(op.md);
   s.op = std::move(op);
   return CKR_OK;
 }
@@ -53,10 +47,7 @@ CK_RV digestBody(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR out, CK_UL
   if (auto rv = checkOutput(out, outLen, static_cast<std::size_t>(EVP_MD_get_size(op->md)))) {
     return *rv;
   }
-  if (EVP_DigestUpdate(op->ctx.get(), data, len) != 1) {
-    c.session->op = std::monostate{};
-    return CKR_GENERAL_ERROR;
-  }
+  hashUpdate(op->ctx.get(), view(data, len));
   return finish(*c.session, *op, out, outLen);
 }
 
@@ -69,10 +60,7 @@ CK_RV digestUpdateBody(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
     return CKR_OPERATION_NOT_INITIALIZED;
   }
   op->multipart = true;
-  if (EVP_DigestUpdate(op->ctx.get(), part, len) != 1) {
-    c.session->op = std::monostate{};
-    return CKR_GENERAL_ERROR;
-  }
+  hashUpdate(op->ctx.get(), view(part, len));
   return CKR_OK;
 }
 
@@ -102,6 +90,33 @@ CK_RV digestUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
 
 CK_RV digestFinal(Call& c, CK_BYTE_PTR out, CK_ULONG_PTR outLen) {
   return endOnError<DigestOp>(*c.session, [&] { return digestFinalBody(c, out, outLen); });
+}
+
+MdCtx newDigest(const EVP_MD* md) {
+  MdCtx ctx(EVP_MD_CTX_new());
+  if (!ctx) {
+    throw std::bad_alloc();
+  }
+  if (EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) {
+    fail(CKR_GENERAL_ERROR);
+  }
+  return ctx;
+}
+
+void hashUpdate(EVP_MD_CTX* ctx, ByteView data) {
+  if (!data.empty() && EVP_DigestUpdate(ctx, data.data(), data.size()) != 1) {
+    fail(CKR_GENERAL_ERROR);
+  }
+}
+
+Bytes hashFinal(EVP_MD_CTX* ctx) {
+  Bytes out(EVP_MAX_MD_SIZE);
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(ctx, out.data(), &n) != 1) {
+    fail(CKR_GENERAL_ERROR);
+  }
+  out.resize(n);
+  return out;
 }
 
 }  // namespace jpki::module

@@ -108,4 +108,41 @@ inline ByteView view(const CK_BYTE* ptr, CK_ULONG len) {
   return ptr == nullptr ? ByteView{} : ByteView(ptr, len);
 }
 
+// Hashing shared by signing, verification and digesting (digest.cpp). Failures of OpenSSL are
+// CKR_GENERAL_ERROR (thrown), a failed allocation std::bad_alloc.
+MdCtx newDigest(const EVP_MD* md);
+void hashUpdate(EVP_MD_CTX* ctx, ByteView data);
+Bytes hashFinal(EVP_MD_CTX* ctx);
+
+// C_SignUpdate / C_VerifyUpdate: the part goes into the hash (hash-and-sign mechanisms) or is kept
+// as it is (CKM_RSA_PKCS) up to rawLimit bytes in all; past that the operation ends with
+// CKR_DATA_LEN_RANGE.
+template <class Op>
+CK_RV absorbPart(Session& session, Op& op, ByteView part, std::size_t rawLimit) {
+  op.multipart = true;
+  if (op.md != nullptr) {
+    hashUpdate(op.ctx.get(), part);
+    return CKR_OK;
+  }
+  if (op.data.size() + part.size() > rawLimit) {
+    session.op = std::monostate{};
+    return CKR_DATA_LEN_RANGE;
+  }
+  op.data.insert(op.data.end(), part.begin(), part.end());
+  return CKR_OK;
+}
+
+// What the key works on once the message is complete (`tail` is the last part): its digest for
+// hash-and-sign mechanisms, else the data itself. A copy: the operation may end before it is used.
+template <class Op>
+Bytes messageInput(Op& op, ByteView tail) {
+  if (op.md != nullptr) {
+    hashUpdate(op.ctx.get(), tail);
+    return hashFinal(op.ctx.get());
+  }
+  Bytes input = op.data;
+  input.insert(input.end(), tail.begin(), tail.end());
+  return input;
+}
+
 }  // namespace jpki::module

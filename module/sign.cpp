@@ -17,25 +17,10 @@ struct X509SigDeleter {
   void operator()(X509_SIG* s) const noexcept { X509_SIG_free(s); }
 };
 
-MdCtx newDigest(const EVP_MD* md) {
-  MdCtx ctx(EVP_MD_CTX_new());
-  if (!ctx) {
-    throw std::bad_alloc();
-  }
-  if (EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) {
-    fail(CKR_GENERAL_ERROR);
-  }
-  return ctx;
-}
-
-Bytes finishDigest(EVP_MD_CTX* ctx) {
-  Bytes out(EVP_MAX_MD_SIZE);
-  unsigned int n = 0;
-  if (EVP_DigestFinal_ex(ctx, out.data(), &n) != 1) {
-    fail(CKR_GENERAL_ERROR);
-  }
-  out.resize(n);
-  return out;
+// The card's input: the DigestInfo of the message's digest, or the raw data for CKM_RSA_PKCS.
+Bytes signInput(SignOp& op, ByteView tail) {
+  Bytes input = messageInput(op, tail);
+  return op.md != nullptr ? digestInfo(op.md, input) : input;
 }
 
 // Produces the signature and ends the operation (success or failure).
@@ -146,14 +131,7 @@ CK_RV signBody(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULON
   if (auto rv = checkOutput(sig, sigLen, op->sigLen)) {
     return *rv;
   }
-  if (op->md == nullptr) {
-    return finish(c, *op, view(data, len), sig, sigLen);
-  }
-  if (EVP_DigestUpdate(op->ctx.get(), data, len) != 1) {
-    fail(CKR_GENERAL_ERROR);
-  }
-  const Bytes input = digestInfo(op->md, finishDigest(op->ctx.get()));
-  return finish(c, *op, input, sig, sigLen);
+  return finish(c, *op, signInput(*op, view(data, len)), sig, sigLen);
 }
 
 CK_RV signUpdateBody(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
@@ -164,19 +142,7 @@ CK_RV signUpdateBody(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
   if (op == nullptr) {
     return CKR_OPERATION_NOT_INITIALIZED;
   }
-  op->multipart = true;
-  if (op->md != nullptr) {
-    if (EVP_DigestUpdate(op->ctx.get(), part, len) != 1) {
-      fail(CKR_GENERAL_ERROR);
-    }
-    return CKR_OK;
-  }
-  if (op->data.size() + len > layout::kMaxSignInput) {
-    c.session->op = std::monostate{};
-    return CKR_DATA_LEN_RANGE;
-  }
-  op->data.insert(op->data.end(), part, part + len);
-  return CKR_OK;
+  return absorbPart(*c.session, *op, view(part, len), layout::kMaxSignInput);
 }
 
 CK_RV signFinalBody(Call& c, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen) {
@@ -194,12 +160,7 @@ CK_RV signFinalBody(Call& c, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen) {
   if (auto rv = checkOutput(sig, sigLen, op->sigLen)) {
     return *rv;
   }
-  if (op->md == nullptr) {
-    const Bytes input = op->data;
-    return finish(c, *op, input, sig, sigLen);
-  }
-  const Bytes input = digestInfo(op->md, finishDigest(op->ctx.get()));
-  return finish(c, *op, input, sig, sigLen);
+  return finish(c, *op, signInput(*op, {}), sig, sigLen);
 }
 
 }  // namespace

@@ -26,16 +26,6 @@ CK_RV check(VerifyOp& op, ByteView tbs, ByteView sig) {
   return r == 1 ? CKR_OK : CKR_SIGNATURE_INVALID;
 }
 
-Bytes finishDigest(EVP_MD_CTX* ctx) {
-  Bytes out(EVP_MAX_MD_SIZE);
-  unsigned int n = 0;
-  if (EVP_DigestFinal_ex(ctx, out.data(), &n) != 1) {
-    fail(CKR_GENERAL_ERROR);
-  }
-  out.resize(n);
-  return out;
-}
-
 }  // namespace
 
 CK_RV verifyInit(Call& c, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key) {
@@ -77,10 +67,10 @@ CK_RV verifyInit(Call& c, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key) {
   op.sigLen = attrs->at(CKA_MODULUS).size();
   if (m->digest != nullptr) {
     op.md = EVP_get_digestbyname(m->digest);
-    op.ctx.reset(EVP_MD_CTX_new());
-    if (op.md == nullptr || !op.ctx || EVP_DigestInit_ex(op.ctx.get(), op.md, nullptr) != 1) {
+    if (op.md == nullptr) {
       fail(CKR_GENERAL_ERROR);
     }
+    op.ctx = newDigest(op.md);
   }
   s.op = std::move(op);
   return CKR_OK;
@@ -100,14 +90,7 @@ CK_RV verifyBody(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_UL
     return CKR_OPERATION_ACTIVE;
   }
   EndOperation end{*c.session};
-  if (op->md == nullptr) {
-    return check(*op, view(data, len), view(sig, sigLen));
-  }
-  if (EVP_DigestUpdate(op->ctx.get(), data, len) != 1) {
-    fail(CKR_GENERAL_ERROR);
-  }
-  const Bytes hash = finishDigest(op->ctx.get());
-  return check(*op, hash, view(sig, sigLen));
+  return check(*op, messageInput(*op, view(data, len)), view(sig, sigLen));
 }
 
 CK_RV verifyUpdateBody(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
@@ -118,15 +101,7 @@ CK_RV verifyUpdateBody(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
   if (op == nullptr) {
     return CKR_OPERATION_NOT_INITIALIZED;
   }
-  op->multipart = true;
-  if (op->md != nullptr) {
-    if (EVP_DigestUpdate(op->ctx.get(), part, len) != 1) {
-      fail(CKR_GENERAL_ERROR);
-    }
-  } else {
-    op->data.insert(op->data.end(), part, part + len);
-  }
-  return CKR_OK;
+  return absorbPart(*c.session, *op, view(part, len), SIZE_MAX);
 }
 
 CK_RV verifyFinalBody(Call& c, CK_BYTE_PTR sig, CK_ULONG sigLen) {
@@ -138,11 +113,7 @@ CK_RV verifyFinalBody(Call& c, CK_BYTE_PTR sig, CK_ULONG sigLen) {
     return CKR_OPERATION_NOT_INITIALIZED;
   }
   EndOperation end{*c.session};
-  if (op->md == nullptr) {
-    return check(*op, op->data, view(sig, sigLen));
-  }
-  const Bytes hash = finishDigest(op->ctx.get());
-  return check(*op, hash, view(sig, sigLen));
+  return check(*op, messageInput(*op, {}), view(sig, sigLen));
 }
 
 }  // namespace
