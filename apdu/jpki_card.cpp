@@ -113,8 +113,15 @@ struct CardState {
   std::unique_ptr<Session> batch;
 
   ~CardState();
+  // A VERIFY with a PIN went out and its answer was lost (transport error, timeout): the card may
+  // hold a verified PIN that this object does not know about.
+  bool verifyOutcomeUnknown = false;
   bool anyVerified() const { return verified[0] || verified[1]; }
-  void dropLogin() { verified = {false, false}; }
+  bool mayHoldLogin() const { return anyVerified() || verifyOutcomeUnknown; }
+  void dropLogin() {
+    verified = {false, false};
+    verifyOutcomeUnknown = false;
+  }
   void clearCaches() {
     for (auto& c : certs) {
       c.reset();
@@ -632,6 +639,7 @@ VerifyResult JpkiCard::verify(KeyRole role, ByteView pin) {
   apdu::Command command = apdu::verify(normalised->view());
   normalised->clear();
   apdu::Response r;
+  state_->verifyOutcomeUnknown = true;  // until an answer arrives
   try {
     r = session->send(command);
   } catch (...) {
@@ -639,6 +647,7 @@ VerifyResult JpkiCard::verify(KeyRole role, ByteView pin) {
     throw;
   }
   secureWipe(command.data.data(), command.data.size());
+  state_->verifyOutcomeUnknown = false;
 
   if (r.ok()) {
     state_->verified[index] = true;
@@ -694,8 +703,15 @@ Bytes JpkiCard::sign(KeyRole role, ByteView digestInfo) {
   return r.data;
 }
 
+bool JpkiCard::mayHoldLogin() const { return state_->mayHoldLogin(); }
+
 void JpkiCard::logout() {
-  // SELECT AID is the only way to clear the card's verified state; it logs out every process.
+  // SELECT AID is the only way to clear the card's verified state; it logs out every process, so
+  // it is sent only when this client may have left a PIN verified (not after a refused or never
+  // attempted login).
+  if (!state_->mayHoldLogin()) {
+    return;
+  }
   SessionRef session(*state_);
   session->selectAid();
 }

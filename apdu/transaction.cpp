@@ -72,17 +72,18 @@ Response exchange(CardConnection& connection, const Command& command, unsigned& 
 Response Transaction::send(const Command& command) {
   Response response = exchange(connection_, command, count_);
 
-  // 6Cxx: wrong Le, resend the same command with Le = xx.
-  for (int round = 0; (response.sw >> 8) == 0x6C && round < kMaxWrongLeRounds; ++round) {
+  // 6Cxx: wrong Le, resend the same command with Le = xx. Only a command that asked for data
+  // (has Le) and carries no secret is resent: a VERIFY is never sent twice, whatever the card says
+  // (its 6Cxx is then just an unexpected status for the caller).
+  const bool resendable = command.le.has_value() && !command.sensitive;
+  for (int round = 0; resendable && (response.sw >> 8) == 0x6C && round < kMaxWrongLeRounds;
+       ++round) {
     Command again = command;
     const std::uint8_t exact = static_cast<std::uint8_t>(response.sw & 0xFF);
     again.le = exact == 0 ? 256U : exact;
     response = exchange(connection_, again, count_);
-    if (command.sensitive) {
-      secureWipe(again.data.data(), again.data.size());
-    }
   }
-  if ((response.sw >> 8) == 0x6C) {
+  if (resendable && (response.sw >> 8) == 0x6C) {
     throw Error(Errc::BadResponse, "card keeps answering 6Cxx (wrong Le)", response.sw);
   }
 

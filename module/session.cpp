@@ -15,7 +15,7 @@
 namespace jpki::module {
 
 void releaseCardLogin(State& st, Card& card) {
-  if (!card.alive || !(card.jpki->verified(KeyRole::Auth) || card.jpki->verified(KeyRole::Sign))) {
+  if (!card.alive || !card.jpki->mayHoldLogin()) {
     return;
   }
   for (const Reader& r : st.readerList) {

@@ -146,7 +146,11 @@ class JpkiCard {
 
   // Clears the card's verified state for both keys by re-SELECTing the AP. The card offers no
   // per-key or per-process logout: this logs out EVERY process (and both tokens) using the card.
+  // No APDU when mayHoldLogin() is false (nothing of ours can be verified on the card).
   void logout();
+  // Whether a PIN this client sent may still be verified on the card: verified(), or a VERIFY whose
+  // answer was lost. False after logout, a reset, or only refused/unsent PINs.
+  [[nodiscard]] bool mayHoldLogin() const;
 
   // Whether this client believes the PIN is verified on the card (drops to false on reset).
   [[nodiscard]] bool verified(KeyRole role) const;

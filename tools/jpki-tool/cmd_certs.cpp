@@ -148,7 +148,7 @@ Exit cmdCerts(Context ctx, const Args& args) {
       }
     }
   }
-  if (card.verified(KeyRole::Sign)) card.logout();
+  card.logout();  // no APDU unless our password may be verified on the card
   if (ctx.json)
     out << Json::object().set("reader", oc.readerName).set("certificates", list).dump() << "\n";
   return Exit::Ok;

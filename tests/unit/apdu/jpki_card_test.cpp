@@ -483,6 +483,30 @@ TEST_F(JpkiCardTest, LogoutReselectsAid) {
   EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, digestInfo); }), Errc::SecurityStatus);
 }
 
+// Nothing of ours can be verified: no SELECT AID (it would log out other processes).
+TEST_F(JpkiCardTest, LogoutWithoutLoginSendsNothing) {
+  card->logout();
+  EXPECT_FALSE(card->mayHoldLogin());
+  script->expect(selectEf(0x0018), kOk)
+      .expect(kVerifyStatus, "63 C3")
+      .expect("00 20 00 80 04 39 39 39 39", "63 C2");
+  EXPECT_EQ(card->verify(KeyRole::Auth, view("9999")).outcome, VerifyOutcome::WrongPin);
+  card->logout();  // a refused PIN leaves nothing verified: still no APDU
+}
+
+// A VERIFY whose answer was lost may have verified the PIN: logout clears the card anyway.
+TEST_F(JpkiCardTest, LogoutAfterVerifyWithLostAnswerReselectsAid) {
+  script->expect(selectEf(0x0018), kOk)
+      .expect(kVerifyStatus, "63 C3")
+      .expectError("00 20 00 80 04 31 32 33 34", Errc::Transport);
+  EXPECT_EQ(errorOf([&] { card->verify(KeyRole::Auth, view("1234")); }), Errc::Transport);
+  EXPECT_FALSE(card->verified(KeyRole::Auth));
+  EXPECT_TRUE(card->mayHoldLogin());
+  script->expect(kSelectAid, kOk);
+  card->logout();
+  EXPECT_FALSE(card->mayHoldLogin());
+}
+
 TEST_F(JpkiCardTest, TransportErrorsPropagateAndCloseTransaction) {
   script->expect(selectEf(0x0018), kOk).expectError(selectEf(0x000A), Errc::CardRemoved);
   EXPECT_EQ(errorOf([&] { card->certificate(CertFile::Auth); }), Errc::CardRemoved);

@@ -64,6 +64,24 @@ TEST_F(TransactionTest, ResendOn6Cxx) {
   EXPECT_EQ(tx.apduCount(), 2U);
 }
 
+// A VERIFY (sensitive, no Le) answered 6Cxx is not resent: the PIN goes to the card once.
+TEST_F(TransactionTest, VerifyIsNeverResentOn6Cxx) {
+  const Bytes pin = {'1', '2', '3', '4'};
+  script->expect("00 20 00 80 04 31 32 33 34", "6C 04");
+  Transaction tx(connection);
+  const Response r = tx.send(verify(pin));
+  EXPECT_EQ(r.sw, 0x6C04);
+  EXPECT_EQ(tx.apduCount(), 1U);
+}
+
+// Nor is any command without Le (6Cxx is about Le).
+TEST_F(TransactionTest, CommandWithoutLeIsNotResentOn6Cxx) {
+  script->expect("00 A4 02 0C 02 00 18", "6C 00");
+  Transaction tx(connection);
+  EXPECT_EQ(tx.send(selectEf(0x0018)).sw, 0x6C00);
+  EXPECT_EQ(tx.apduCount(), 1U);
+}
+
 TEST_F(TransactionTest, Bounded6CxxLoop) {
   script->expect("00 B0 00 00 20", "6C 10")
       .expect("00 B0 00 00 10", "6C 08")
