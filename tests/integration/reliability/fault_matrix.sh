@@ -43,6 +43,7 @@ probe() {
   wait "$pid" || rc=$?
   exec 7>&-
   ((rc == 124)) && echo "HANG (killed after 60 s)" >>p.out
+  ((rc != 0 && rc != 124)) && echo "CRASH (p11probe exited $rc)" >>p.out
   return 0
 }
 
@@ -60,21 +61,26 @@ after() {
   return 0
 }
 
-# row FAULT OPERATION: judges p.out (every code allowed; recovery all CKR_OK) and adds a row.
+# row FAULT OPERATION [PROBLEMS] [INFO]: judges p.out (every code allowed; recovery all CKR_OK)
+# and adds a row. Any PROBLEMS text fails the row; INFO is only printed.
 row() {
-  local fault=$1 op=$2 b a verdict=ok
+  local fault=$1 op=$2 problems=${3:-} info=${4:-} b a verdict=ok
   b=$(before)
   a=$(after)
   if grep -q HANG p.out; then
     verdict="FAIL (hang)"
+  elif grep -q '^CRASH' p.out; then
+    verdict="FAIL ($(grep -m1 '^CRASH' p.out))"
   elif grep -Eo '^[a-z]+ CKR_[A-Z_]+|^[a-z]+ 0x[0-9a-f]+' p.out | grep -v '^login CKR_PIN_LOCKED$' |
     awk '{print $2}' | grep -Eqv "^($FAULT_RVS)$"; then
     verdict="FAIL (unexpected code)"
+  elif grep -q '^pause$' p.out && [[ -z $a ]]; then
+    verdict="FAIL (no recovery steps after the last pause)"
   elif [[ -n $a ]] && grep -Eqv '^(([a-z]+=CKR_OK) ?)*$' <<<"$a"; then
     verdict="FAIL (no recovery)"
   fi
-  [[ ${3:-} ]] && verdict="$verdict; $3"
-  [[ $verdict == ok*FAIL* ]] && verdict="FAIL${verdict#ok}"
+  [[ -n $problems ]] && verdict="FAIL: ${problems#; }${verdict#ok}"
+  [[ -n $info ]] && verdict="$verdict; $info"
   [[ $verdict == ok* ]] || failures=$((failures + 1))
   matrix+=("$(printf '%-44s | %-6s | %-58s | %s' "$fault" "$op" "$b" "$verdict")")
   [[ $verdict == ok* ]] || { echo "--- $fault × $op:"; cat p.out p.err; } >&2
@@ -319,14 +325,15 @@ JPKI_PKCS11_CONF=$W/timeout.conf probe hang_hook open 0 login 1234 sign s1.sig p
   open 0 login 1234 sign s2.sig close
 mute_ms=$(((hang_t1 - hang_t0) / 1000000))
 again_ms=$(((hang_t2 - hang_t1) / 1000000))
-extra="gave up after ${mute_ms} ms, next call failed in ${again_ms} ms"
-grep -Eq '^(login|sign) CKR_DEVICE_ERROR' p.out || extra="$extra; FAIL: no CKR_DEVICE_ERROR from the mute card"
-((mute_ms >= 1900 && mute_ms < 10000)) || extra="$extra; FAIL: the timeout was not about 2 s"
-((again_ms < 1000)) || extra="$extra; FAIL: the call after the timeout waited again"
+extra=""
+grep -Eq '^(login|sign) CKR_DEVICE_ERROR' p.out || extra="no CKR_DEVICE_ERROR from the mute card"
+((mute_ms >= 1900 && mute_ms < 10000)) || extra="$extra; the timeout was not about 2 s"
+((again_ms < 1000)) || extra="$extra; the call after the timeout waited again"
 [[ $(awk '/^pause$/{n++} n==1 && /^open /{print $2}' p.out) == CKR_DEVICE_ERROR ]] ||
-  extra="$extra; FAIL: open on the stuck reader: $(awk '/^pause$/{n++} n==1 && /^open /' p.out)"
-sig_ok s2.sig "$W/pkiA/auth.pem" || extra="$extra; FAIL: no good signature once the card was back"
-row "card never answers APDU 4 (card-timeout 2 s)" "login" "$extra"
+  extra="$extra; open on the stuck reader: $(awk '/^pause$/{n++} n==1 && /^open /' p.out)"
+sig_ok s2.sig "$W/pkiA/auth.pem" || extra="$extra; no good signature once the card was back"
+row "card never answers APDU 4 (card-timeout 2 s)" "login" "$extra" \
+  "gave up after ${mute_ms} ms, next call failed in ${again_ms} ms"
 
 echo
 echo "Fault matrix (fault × operation → codes of the faulted steps → verdict):"
