@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# attempts.sh N CMD...: runs CMD up to N times until it passes (exit 0) or skips (exit 77); every
-# failed attempt is reported. For UI tests whose browser is known to be flaky (see CMakeLists.txt).
+# attempts.sh N CODE CMD...: runs CMD; when it exits with CODE (a known browser flake, see
+# CMakeLists.txt) it is run again, up to N times in all. Any other failure, a pass or a skip (77)
+# ends it at once with that exit code.
 set -u
-n=$1
-shift
+n=$1 code=$2
+shift 2
 for ((i = 1; i <= n; i++)); do
   "$@"
   rc=$?
-  ((rc == 0 || rc == 77)) && { ((i > 1)) && echo "attempts.sh: passed on attempt $i of $n"; exit "$rc"; }
-  echo "attempts.sh: attempt $i of $n failed (exit $rc)"
+  if ((rc != code)); then
+    ((i > 1 && rc == 0)) && echo "attempts.sh: passed on attempt $i of $n"
+    exit "$rc"
+  fi
+  echo "attempts.sh: attempt $i of $n ended in the known flake (exit $code)"
 done
 exit 1
