@@ -1,10 +1,18 @@
 #include "card_access.h"
 
 #include "exit_codes.h"
+#include "jpki/config.h"
 #include "jpki/apdu.h"
 #include "pin_prompt.h"
 
 namespace jpki::tool {
+
+std::unique_ptr<ReaderSystem> makeReaders() {
+  auto system = makePcscReaderSystem();
+  // The module's card-timeout applies here too: a card that never answers is an error, not a hang.
+  system->setCallTimeout(std::chrono::seconds(config::load().config.cardTimeoutSeconds));
+  return system;
+}
 
 std::vector<ReaderState> listReaders(ReaderSystem& system) {
   try {
@@ -48,7 +56,7 @@ const char* kindId(CardKind kind) {
 
 OpenCard openCard(const Context& ctx) {
   OpenCard oc;
-  oc.system = makePcscReaderSystem();
+  oc.system = makeReaders();
   oc.readers = listReaders(*oc.system);
   if (oc.readers.empty()) {
     throw ToolError(Exit::NoReader, "no card reader found (is the reader plugged in?)");

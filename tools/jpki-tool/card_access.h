@@ -13,6 +13,9 @@
 
 namespace jpki::tool {
 
+// The PC/SC reader system with the configuration's card-timeout (jpki-pkcs11.conf).
+std::unique_ptr<ReaderSystem> makeReaders();
+
 // Readers as PC/SC sees them; ToolError(NoReader) when pcscd is not reachable.
 std::vector<ReaderState> listReaders(ReaderSystem& system);
 

@@ -66,7 +66,7 @@ Exit cmdDoctor(Context ctx, const Args& args) {
   };
 
   // --- PC/SC, readers, card ---
-  auto system = makePcscReaderSystem();
+  auto system = makeReaders();
   std::vector<ReaderState> readers;
   bool service = true;
   try {

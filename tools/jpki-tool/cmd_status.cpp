@@ -69,14 +69,14 @@ Exit cmdStatus(Context ctx, const Args& args) {
   } catch (const ToolError& e) {
     // Still say what was found before failing with the code that names the problem.
     if (ctx.json && e.code() != Exit::NoReader) {
-      auto system = makePcscReaderSystem();
+      auto system = makeReaders();
       j.set("readers", readersJson(system->readers()));
       j.set("error", e.what());
       out << j.dump() << "\n";
       return e.code();
     }
     if (!ctx.json && e.code() == Exit::NoCard) {
-      auto system = makePcscReaderSystem();
+      auto system = makeReaders();
       for (const auto& r : system->readers()) out << "Reader:   " << r.name << " (no card)\n";
     }
     throw;

@@ -32,6 +32,17 @@ case "$1" in
     expect_rc 5 "status of a card without the JPKI application" -- "$T" status
     expect_grep 'no JPKI application' err.txt "not-JPKI message"
     ;;
+  mute-card)
+    # The card stops answering after 2 APDUs: with card-timeout = 2 the tool reports it in about
+    # 2 s instead of hanging until the card is pulled.
+    printf 'card-timeout = 2\n' >"$JPKI_WORK/timeout.conf"
+    t0=$(date +%s%N)
+    JPKI_PKCS11_CONF=$JPKI_WORK/timeout.conf expect_rc 1 "status of a card that never answers" -- "$T" status
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    expect_grep 'did not answer within 2.0 s' err.txt "timeout message"
+    ((ms >= 1900 && ms < 10000)) || fail "the tool gave up after $ms ms, not about 2 s"
+    echo "ok: gave up after $ms ms"
+    ;;
   *) fail "unknown scenario $1" ;;
 esac
 pass "errors ($1): all checks passed"
