@@ -37,10 +37,12 @@ die() { echo "bench: $*" >&2; exit 2; }
 
 # ---- inner phases (run inside the harness) -------------------------------------------------
 
-# Card log slice [from, to) in bytes → "apdus bytes_out bytes_in" (VERIFY data is masked with
-# one '*' per hex digit, so lengths stay right).
+# Card log slice [from, to) in bytes → "apdus bytes_out bytes_in". VERIFY data is masked as "**"
+# after the header and Lc ("0020008004**"), so its length comes from Lc.
 log_counts() {
   tail -c +"$(($1 + 1))" "$JPKI_CARD_LOG" | head -c "$(($2 - $1))" | awk '
+    function hexbyte(h) { return (index("0123456789ABCDEF", substr(h, 1, 1)) - 1) * 16 + index("0123456789ABCDEF", substr(h, 2, 1)) - 1 }
+    /^> / && $2 ~ /\*\*$/ { n++; out += 5 + hexbyte(substr($2, 9, 2)); next }
     /^> / { n++; out += length($2) / 2 }
     /^< / { inb += length($2) / 2 }
     END { printf "%d %d %d\n", n, out, inb }'

@@ -134,19 +134,19 @@ class Runner {
     ++apdus_;
     if (o_.hangAfter && !hangDone_ && apdus_ > *o_.hangAfter) {
       hanging_ = true;
-      writeLog(hexString(*frame), {}, std::chrono::microseconds(0), " [not answered: --hang-after]");
+      writeLog(maskedCommand(*frame), {}, std::chrono::microseconds(0), " [not answered: --hang-after]");
       return;  // the card never answers
     }
     Bytes response;
     if (o_.answerRaw && !answerSwDone_ && apdus_ == o_.answerSwAfter + 1) {
       answerSwDone_ = true;
       response = *o_.answerRaw;
-      writeLog(hexString(*frame), response, std::chrono::microseconds(0), " [injected]");
+      writeLog(maskedCommand(*frame), response, std::chrono::microseconds(0), " [injected]");
     } else if (o_.answerSw && !answerSwDone_ && apdus_ == o_.answerSwAfter + 1) {
       answerSwDone_ = true;
       response = {static_cast<std::uint8_t>(*o_.answerSw >> 8),
                   static_cast<std::uint8_t>(*o_.answerSw & 0xFF)};
-      writeLog(hexString(*frame), response, std::chrono::microseconds(0), " [injected]");
+      writeLog(maskedCommand(*frame), response, std::chrono::microseconds(0), " [injected]");
     } else {
       response = card_.process(*frame);
       const LogEntry& entry = card_.log().back();

@@ -54,13 +54,12 @@ int initialTries(Profile profile, bool sign) {
   return profile == Profile::Locked ? 0 : PinStore::maxTries(sign);
 }
 
-// VERIFY data (the PIN) never reaches a log: everything after the header and Lc becomes "**".
+}  // namespace
+
 std::string maskedCommand(ByteView raw) {
   if (raw.size() > 5 && raw[1] == 0x20) return hexString(raw.first(5)) + "**";
   return hexString(raw);
 }
-
-}  // namespace
 
 VirtualCard::Impl::Impl(CardPki p, CardOptions o)
     : pki(std::move(p)),

@@ -110,4 +110,7 @@ class InProcessReaderSystem : public ReaderSystem {
   std::shared_ptr<Impl> impl_;
 };
 
+// A command APDU as hex for logs, VERIFY data (the PIN) masked: "0020008004**".
+std::string maskedCommand(ByteView raw);
+
 }  // namespace jpki::vcard
