@@ -63,12 +63,11 @@ CK_RV run(const char* fn, Pre pre, CK_SESSION_HANDLE handle, Body body) {
     if (isRemoval(e.code()) && !st->finalized) {
       noteRemoval(*st, session);
     } else if (e.code() == Errc::Timeout && !st->finalized) {
-      // The card never answered (card-timeout): this call fails as a device error; the reader
-      // listing drops the connection, so the card's tokens die (their sessions answer
+      // The card never answered (card-timeout; rv.cpp: CKR_DEVICE_ERROR): the reader listing
+      // drops the given-up connection, so the card's tokens die (their sessions answer
       // CKR_DEVICE_REMOVED next) and the next use connects again.
       JPKI_LOG_WARN("%s: %s", fn, e.what());
       syncReaders(*st);
-      return CKR_DEVICE_ERROR;
     } else if (session != nullptr && !st->finalized &&
                e.code() == Errc::Transport) {
       // A card pulled in the middle of an exchange often surfaces as a plain transport failure

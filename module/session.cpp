@@ -153,30 +153,24 @@ CK_RV login(Call& c, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG pinLen) {
   } else if (token.loggedIn()) {
     return CKR_USER_ALREADY_LOGGED_IN;
   }
-  // Format rules before any APDU: a malformed PIN never reaches the card and costs no try.
-  // (CKR_PIN_INCORRECT rather than CKR_PIN_LEN_RANGE: NSS re-prompts on the former only.)
-  std::string reason;
-  std::optional<SecretBytes> normalised =
-      normalisePin(token.role, ByteView(pin, pin == nullptr ? 0 : pinLen), &reason);
-  if (!normalised) {
-    JPKI_LOG_DEBUG("C_Login: PIN refused before reaching the card: %s", reason.c_str());
-    return CKR_PIN_INCORRECT;
-  }
+  // JpkiCard::verify applies the format rules before any APDU: a malformed PIN never reaches the
+  // card and costs no try (Errc::PinFormat). CKR_PIN_INCORRECT rather than CKR_PIN_LEN_RANGE: NSS
+  // re-prompts on the former only.
   JpkiCard::Batch batch(*token.card->jpki);  // VERIFY and the presence check: one transaction
   VerifyResult result;
   try {
-    result = token.card->jpki->verify(token.role, normalised->view());
+    result = token.card->jpki->verify(token.role, ByteView(pin, pin == nullptr ? 0 : pinLen));
   } catch (const Error& e) {
     // The PIN outcomes of the card client are C_Login's codes (rv.cpp maps them elsewhere).
     if (e.code() == Errc::PinLocked) {
       return CKR_PIN_LOCKED;
     }
     if (e.code() == Errc::PinFormat) {
+      JPKI_LOG_DEBUG("C_Login: %s", e.what());  // the reason only, never the PIN
       return CKR_PIN_INCORRECT;
     }
     throw;
   }
-  normalised->clear();
   switch (result.outcome) {
     case VerifyOutcome::Ok:
       token.userLogin = true;
