@@ -28,8 +28,10 @@ pass "-T/-M: write protected, no RNG, RSA-PKCS and SHA*-RSA-PKCS, no PSS / X.509
 p11 --slot 0 -O >auth-objects.txt 2>&1
 expect_grep 'Certificate Object' auth-objects.txt "auth certificate not visible without login"
 expect_grep 'Public Key Object' auth-objects.txt "auth public key not visible without login"
-p11 --slot 1 -O >sign-public.txt 2>&1 || true
+p11 --slot 1 -O >sign-public.txt 2>&1 || { cat sign-public.txt; fail "pkcs11-tool -O on the signature token failed"; }
 if grep -Eq 'Private Key|Public Key' sign-public.txt; then fail "sign key objects visible before login"; fi
+expect_grep 'label: *JPKI Digital Signature CA' sign-public.txt "public sign CA certificate (id 04) not listed"
+if grep -Eq 'ID: *02$' sign-public.txt; then fail "signature certificate or key (id 02) visible before login"; fi
 p11 --slot 1 --login --pin ABC123 -O >sign-objects.txt 2>&1
 expect_grep 'Private Key Object' sign-objects.txt "sign private key not visible after login"
 pass "-O: auth certificate public; sign objects only after the password"

@@ -116,6 +116,7 @@ tail -n +"$((mark + 1))" "$JPKI_CARD_LOG" >card-auth-only.log
 if grep -q '^> 00A4020C02001B' card-auth-only.log; then fail "auth-only: the signature PIN EF 001B was selected"; fi
 if grep -q '^> 00A4020C020001' card-auth-only.log; then fail "auth-only: the signature certificate EF 0001 was selected"; fi
 n_verify=$(verify_with_data_count card-auth-only.log)
+((n_verify >= 1)) || fail "auth-only: the TLS login sent no VERIFY with the auth PIN"
 echo "auth-only phase: $(grep -c '^>' card-auth-only.log) APDUs, $n_verify VERIFY with data (auth PIN), 0 SELECT of EF 001B"
 pass "tokens = auth-only: one token, listing/keys/TLS work, the signature PIN is never selected or verified"
 echo "NSS interop: all checks passed"

@@ -31,6 +31,7 @@ check_log() {
   bad=$(awk '/^> / {cmd = $2; if (cmd ~ /^802A/ && prev !~ /^00A4020C02(0017|001A)$/) n++; prev = cmd} END {print n + 0}' "$JPKI_CARD_LOG")
   local total
   total=$(grep -c '^> 802A' "$JPKI_CARD_LOG" || true)
+  ((total > 0)) || fail "the APDU log has no COMPUTE SIGNATURE at all"
   ((bad == 0)) || fail "$bad of $total COMPUTE SIGNATURE not directly after SELECT key EF (interleaving)"
   pass "APDU log: all $total COMPUTE SIGNATURE directly after SELECT key EF"
 }
