@@ -19,6 +19,11 @@ U=$JPKI_WORK/user
 export XDG_CONFIG_HOME=$U/.config
 mkdir -p "$XDG_CONFIG_HOME/pkcs11/modules"
 chmod 755 "$JPKI_WORK"
+# The user nobody must be able to load the module: the build tree may sit below a directory only
+# root can enter (a clone in `mktemp -d`, mode 0700), so load a copy from the scratch directory.
+cp "$M" "$U/libjpki-pkcs11.so"
+chmod 755 "$U" "$U/libjpki-pkcs11.so"
+M=$U/libjpki-pkcs11.so
 as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$U" XDG_CONFIG_HOME="$XDG_CONFIG_HOME" "$@"; }
 # 'only': the user configuration replaces the system one, so OpenSC's module (which would also
 # see the virtual card) and p11-kit-trust are not loaded.
