@@ -7,6 +7,14 @@
 
 namespace jpki::tool {
 
+void CardCloser::operator()(JpkiCard* card) const noexcept {
+  try {
+    card->logout();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a card that is gone holds no login
+  }
+  delete card;
+}
+
 std::unique_ptr<ReaderSystem> makeReaders() {
   auto system = makePcscReaderSystem();
   // The module's card-timeout applies here too: a card that never answers is an error, not a hang.
@@ -75,7 +83,7 @@ OpenCard openCard(const Context& ctx) {
       auto card = std::make_unique<JpkiCard>(oc.system->connect(r->name));
       oc.kind = card->kind();
       oc.label = card->tokenLabel();
-      oc.card = std::move(card);
+      oc.card.reset(card.release());
       oc.readerName = r->name;
       return oc;
     } catch (const Error& e) {

@@ -19,11 +19,18 @@ std::unique_ptr<ReaderSystem> makeReaders();
 // Readers as PC/SC sees them; ToolError(NoReader) when pcscd is not reachable.
 std::vector<ReaderState> listReaders(ReaderSystem& system);
 
+// Closes the card on every way out of a command, errors included: a PIN this tool may have left
+// verified is cleared first (JpkiCard::logout sends nothing when none can be), so no other
+// process can use the card's key after the tool has ended.
+struct CardCloser {
+  void operator()(JpkiCard* card) const noexcept;
+};
+
 struct OpenCard {
   std::unique_ptr<ReaderSystem> system;
   std::vector<ReaderState> readers;  // every reader, for reporting
   std::string readerName;
-  std::unique_ptr<JpkiCard> card;
+  std::unique_ptr<JpkiCard, CardCloser> card;  // after system: closed before it
   CardKind kind = CardKind::Unknown;
   std::string label;
 };

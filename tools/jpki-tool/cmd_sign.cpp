@@ -84,8 +84,7 @@ Exit cmdSign(Context ctx, const Args& args) {
     } else {
       signature = signRaw(card, role, data);
     }
-  } catch (const Error& e) {
-    card.logout();
+  } catch (const Error& e) {  // OpenCard's CardCloser logs out on the way out
     if (e.code() == Errc::FileNotFound) {
       throw ToolError(Exit::Error, "this card has no signature key or certificate");
     }
