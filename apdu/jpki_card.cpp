@@ -521,6 +521,12 @@ const Bytes& JpkiCard::certificate(CertFile file) {
     throw Error(Errc::SecurityStatus, "the signature certificate needs the signature PIN",
                 0x6982);
   }
+  const std::size_t index = certIndex(file);
+  if (state_->present[index] == false) {  // learnt earlier: no SELECT again
+    throw Error(Errc::FileNotFound, "certificate EF " + hex4(layout::certEf(file)) + " not found",
+                0x6A82);
+  }
+  bool storeMissed = false;  // the store was asked for this first chunk already
   if (file == CertFile::Auth && state_->authHead) {
     // identity() read the first chunk in an earlier call: a stored copy needs no transaction.
     if (std::optional<Bytes> stored = storedCertificate(*state_, file, *state_->authHead)) {
@@ -528,6 +534,7 @@ const Bytes& JpkiCard::certificate(CertFile file) {
       state_->authHead.reset();
       return *slot;
     }
+    storeMissed = true;
   }
   SessionRef session(*state_);
   if (slot) {
@@ -540,12 +547,24 @@ const Bytes& JpkiCard::certificate(CertFile file) {
   if (file == CertFile::Auth && state_->authHead) {
     head = *state_->authHead;  // identity() already read the first chunk
   } else {
-    head = readHead(*session, file);
+    storeMissed = false;
+    try {
+      head = readHead(*session, file);
+    } catch (const Error& e) {
+      if (e.code() == Errc::FileNotFound) {
+        state_->present[index] = false;
+      }
+      throw;
+    }
   }
   if (file == CertFile::Auth && !state_->identity) {
     state_->identity = identityOf(head.der);
   }
-  if (std::optional<Bytes> stored = storedCertificate(*state_, file, head)) {
+  std::optional<Bytes> stored;
+  if (!storeMissed) {
+    stored = storedCertificate(*state_, file, head);
+  }
+  if (stored) {
     slot = std::move(stored);
   } else {
     slot = readRest(*session, file, std::move(head));

@@ -109,6 +109,15 @@ TEST_F(JpkiCardTest, MissingCertificateFile) {
   EXPECT_FALSE(card->certificateCached(CertFile::AuthCa));
 }
 
+// A missing certificate EF is learnt once: asking again (objects.cpp does, per attribute lookup)
+// sends nothing, and certificatePresent() agrees without an APDU.
+TEST_F(JpkiCardTest, MissingCertificateFileIsNotSelectedAgain) {
+  script->expect(selectEf(0x0018), kOk).expect(selectEf(0x000B), "6A 82");
+  EXPECT_EQ(errorOf([&] { card->certificate(CertFile::AuthCa); }), Errc::FileNotFound);
+  EXPECT_EQ(errorOf([&] { card->certificate(CertFile::AuthCa); }), Errc::FileNotFound);
+  EXPECT_FALSE(card->certificatePresent(CertFile::AuthCa));
+}
+
 TEST_F(JpkiCardTest, NotAJpkiCard) {
   // The AP check fails (6A82), so SELECT AID: the card has no JPKI AP either.
   script->expect(selectEf(0x0018), kNotFound).expect(kSelectAid, "6A 82");
