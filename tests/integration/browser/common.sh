@@ -141,10 +141,15 @@ said() { { grep -Eo "Please [^.]*$2[^.]*" <<<"$1" || grep -Eo "[^.]*$2[^.]*" <<<
 # Sets SEEN (ordered list of what the user saw), SIGN_PROMPTS, AUTH_PROMPTS, CHOOSERS, PAGE_SHOT.
 drive() {
   local phase=$1 prompt_re=$2 page_re=$3 main_re=$4 chooser_re=$5 allow_error=${6:-no}
-  local deadline=$((SECONDS + 75)) w f text main
+  local deadline=$((SECONDS + 75)) w f text main chosen_at=0
   SEEN=() SIGN_PROMPTS=0 AUTH_PROMPTS=0 CHOOSERS=0 PAGE_SHOT="" OUTCOME="" ERROR_TEXT=""
   while ((SECONDS < deadline)); do
     sleep 1
+    # The known stall (see the end of this function): 30 s after the chooser without any prompt
+    # is enough to tell; waiting out the full 75 s only slows the retry down.
+    if ((CHOOSERS >= 1 && AUTH_PROMPTS == 0 && SIGN_PROMPTS == 0 && SECONDS - chosen_at > 30)); then
+      break
+    fi
     w=$(window_named "$prompt_re")
     if [[ -n $w ]]; then
       sleep 0.5 # let the dialog draw
@@ -204,12 +209,14 @@ drive() {
       f=$(snap "$phase-certificate-chooser")
       ocr "$f" >"${f%.png}.txt"
       note "user sees the certificate chooser (card's certificate preselected) -> presses Enter (OK)"
+      sleep 1  # as a person would: the dialog is fully up (and its buttons enabled) first
       press "$main" Return
+      chosen_at=$SECONDS
       sleep 1
     fi
   done
   f=$(snap "$phase-timeout")
-  local why="$phase: no logged-in page within 75 s; windows: $(window_titles); screen: $(ocr "$f" | tr '\n' ' ' | cut -c1-400) (see $f)"
+  local why="$phase: no logged-in page; windows: $(window_titles); screen: $(ocr "$f" | tr '\n' ' ' | cut -c1-400) (see $f)"
   # The one known browser flake: the chooser was answered but no PIN dialog ever appeared (the
   # handshake waits forever). Its own exit code lets CMake's attempts.sh retry it and nothing else.
   if ((CHOOSERS >= 1 && AUTH_PROMPTS == 0 && SIGN_PROMPTS == 0)); then

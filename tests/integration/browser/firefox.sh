@@ -35,6 +35,7 @@ new_profile() {
   certutil -d "sql:$1" -A -n "browser test server CA" -t "C,," -i srv/ca.pem || fail "certutil -A failed"
   cat >"$1/user.js" <<'JS'
 user_pref("security.default_personal_cert", "Ask Every Time");
+user_pref("security.dialog_enable_delay", 0);
 user_pref("browser.shell.checkDefaultBrowser", false);
 user_pref("datareporting.policy.dataSubmissionPolicyBypassNotification", true);
 user_pref("datareporting.healthreport.uploadEnabled", false);
