@@ -3,20 +3,25 @@
 // named in ops.h. Only C_GetFunctionList, C_GetInterfaceList and C_GetInterface are exported
 // (jpki-pkcs11.map).
 //
-// Interfaces: one, "PKCS 11" version 2.40, whose function list is the v2.40 CK_FUNCTION_LIST
-// (a v3.0 caller asking C_GetInterface for version 3.0 gets CKR_ARGUMENTS_BAD and falls back).
+// Interfaces (v3.0 §5.2): "PKCS 11" 3.0, the default, whose CK_FUNCTION_LIST_3_0 adds the 3.0
+// functions (C_LoginUser, C_SessionCancel and the message-based functions answer
+// CKR_FUNCTION_NOT_SUPPORTED, after the initialization and session checks: v3.0 §5.1.6 "even
+// unsupported functions ... should have a stub"), and "PKCS 11" 2.40, the CK_FUNCTION_LIST that
+// C_GetFunctionList returns. p11-kit >= 0.25 loads modules with C_GetInterface("PKCS 11", NULL).
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "ops.h"
 
 namespace jpki::module {
 
-CK_RV getInfo(CK_INFO_PTR info) {
+CK_RV getInfo(CK_INFO_PTR info, CK_VERSION version) {
   if (info == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
   *info = {};
-  info->cryptokiVersion = {2, 40};
+  info->cryptokiVersion = version;  // the version of the interface the caller called through
   std::memset(info->manufacturerID, ' ', sizeof info->manufacturerID);
   std::memcpy(info->manufacturerID, "jpki-pkcs11", 11);
   info->flags = 0;
@@ -47,7 +52,8 @@ CK_RV writeProtected(const char* fn, CK_SESSION_HANDLE h, bool argsOk) {
 // ---- general purpose ----
 CK_RV C_Initialize(CK_VOID_PTR a) { return barrier("C_Initialize", [&] { return initialize(a); }); }
 CK_RV C_Finalize(CK_VOID_PTR r) { return barrier("C_Finalize", [&] { return finalize(r); }); }
-CK_RV C_GetInfo(CK_INFO_PTR i) { return dispatch("C_GetInfo", [&](Call&) { return getInfo(i); }); }
+CK_RV C_GetInfo(CK_INFO_PTR i) { return dispatch("C_GetInfo", [&](Call&) { return getInfo(i, {2, 40}); }); }
+CK_RV C_GetInfo30(CK_INFO_PTR i) { return dispatch("C_GetInfo", [&](Call&) { return getInfo(i, {3, 0}); }); }
 CK_RV C_GetFunctionListImpl(CK_FUNCTION_LIST_PTR_PTR out);
 
 // ---- slots and tokens ----
@@ -128,82 +134,70 @@ CK_RV C_GenerateRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG) { return disp
 CK_RV C_GetFunctionStatus(CK_SESSION_HANDLE h) { return dispatch("C_GetFunctionStatus", Pre::Session, h, [](Call&) { return CKR_FUNCTION_NOT_PARALLEL; }); }
 CK_RV C_CancelFunction(CK_SESSION_HANDLE h) { return dispatch("C_CancelFunction", Pre::Session, h, [](Call&) { return CKR_FUNCTION_NOT_PARALLEL; }); }
 
+// ---- added by v3.0: not offered (no user names, no cancellation, no message-based operations) ----
+CK_RV C_LoginUser(CK_SESSION_HANDLE h, CK_USER_TYPE, CK_UTF8CHAR_PTR, CK_ULONG, CK_UTF8CHAR_PTR, CK_ULONG) { return unsupported("C_LoginUser", h); }
+CK_RV C_SessionCancel(CK_SESSION_HANDLE h, CK_FLAGS) { return unsupported("C_SessionCancel", h); }
+CK_RV C_MessageEncryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_MessageEncryptInit", h); }
+CK_RV C_EncryptMessage(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_EncryptMessage", h); }
+CK_RV C_EncryptMessageBegin(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG) { return unsupported("C_EncryptMessageBegin", h); }
+CK_RV C_EncryptMessageNext(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR, CK_FLAGS) { return unsupported("C_EncryptMessageNext", h); }
+CK_RV C_MessageEncryptFinal(CK_SESSION_HANDLE h) { return unsupported("C_MessageEncryptFinal", h); }
+CK_RV C_MessageDecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_MessageDecryptInit", h); }
+CK_RV C_DecryptMessage(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_DecryptMessage", h); }
+CK_RV C_DecryptMessageBegin(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG) { return unsupported("C_DecryptMessageBegin", h); }
+CK_RV C_DecryptMessageNext(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR, CK_FLAGS) { return unsupported("C_DecryptMessageNext", h); }
+CK_RV C_MessageDecryptFinal(CK_SESSION_HANDLE h) { return unsupported("C_MessageDecryptFinal", h); }
+CK_RV C_MessageSignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_MessageSignInit", h); }
+CK_RV C_SignMessage(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_SignMessage", h); }
+CK_RV C_SignMessageBegin(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG) { return unsupported("C_SignMessageBegin", h); }
+CK_RV C_SignMessageNext(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_SignMessageNext", h); }
+CK_RV C_MessageSignFinal(CK_SESSION_HANDLE h) { return unsupported("C_MessageSignFinal", h); }
+CK_RV C_MessageVerifyInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_MessageVerifyInit", h); }
+CK_RV C_VerifyMessage(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG) { return unsupported("C_VerifyMessage", h); }
+CK_RV C_VerifyMessageBegin(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG) { return unsupported("C_VerifyMessageBegin", h); }
+CK_RV C_VerifyMessageNext(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG) { return unsupported("C_VerifyMessageNext", h); }
+CK_RV C_MessageVerifyFinal(CK_SESSION_HANDLE h) { return unsupported("C_MessageVerifyFinal", h); }
+
 // clang-format on
 
+// The 2.40 functions after C_GetInfo, in CK_FUNCTION_LIST order (v2.40 §3.6); both lists share them.
+// clang-format off
+#define JPKI_FUNCTIONS_AFTER_GETINFO \
+  C_GetFunctionListImpl, C_GetSlotList, C_GetSlotInfo, C_GetTokenInfo, C_GetMechanismList, \
+  C_GetMechanismInfo, C_InitToken, C_InitPIN, C_SetPIN, C_OpenSession, C_CloseSession, \
+  C_CloseAllSessions, C_GetSessionInfo, C_GetOperationState, C_SetOperationState, C_Login, \
+  C_Logout, C_CreateObject, C_CopyObject, C_DestroyObject, C_GetObjectSize, C_GetAttributeValue, \
+  C_SetAttributeValue, C_FindObjectsInit, C_FindObjects, C_FindObjectsFinal, C_EncryptInit, \
+  C_Encrypt, C_EncryptUpdate, C_EncryptFinal, C_DecryptInit, C_Decrypt, C_DecryptUpdate, \
+  C_DecryptFinal, C_DigestInit, C_Digest, C_DigestUpdate, C_DigestKey, C_DigestFinal, C_SignInit, \
+  C_Sign, C_SignUpdate, C_SignFinal, C_SignRecoverInit, C_SignRecover, C_VerifyInit, C_Verify, \
+  C_VerifyUpdate, C_VerifyFinal, C_VerifyRecoverInit, C_VerifyRecover, C_DigestEncryptUpdate, \
+  C_DecryptDigestUpdate, C_SignEncryptUpdate, C_DecryptVerifyUpdate, C_GenerateKey, \
+  C_GenerateKeyPair, C_WrapKey, C_UnwrapKey, C_DeriveKey, C_SeedRandom, C_GenerateRandom, \
+  C_GetFunctionStatus, C_CancelFunction, C_WaitForSlotEvent,
+
 CK_FUNCTION_LIST kFunctions = {
-    {2, 40},
-    C_Initialize,
-    C_Finalize,
-    C_GetInfo,
-    C_GetFunctionListImpl,
-    C_GetSlotList,
-    C_GetSlotInfo,
-    C_GetTokenInfo,
-    C_GetMechanismList,
-    C_GetMechanismInfo,
-    C_InitToken,
-    C_InitPIN,
-    C_SetPIN,
-    C_OpenSession,
-    C_CloseSession,
-    C_CloseAllSessions,
-    C_GetSessionInfo,
-    C_GetOperationState,
-    C_SetOperationState,
-    C_Login,
-    C_Logout,
-    C_CreateObject,
-    C_CopyObject,
-    C_DestroyObject,
-    C_GetObjectSize,
-    C_GetAttributeValue,
-    C_SetAttributeValue,
-    C_FindObjectsInit,
-    C_FindObjects,
-    C_FindObjectsFinal,
-    C_EncryptInit,
-    C_Encrypt,
-    C_EncryptUpdate,
-    C_EncryptFinal,
-    C_DecryptInit,
-    C_Decrypt,
-    C_DecryptUpdate,
-    C_DecryptFinal,
-    C_DigestInit,
-    C_Digest,
-    C_DigestUpdate,
-    C_DigestKey,
-    C_DigestFinal,
-    C_SignInit,
-    C_Sign,
-    C_SignUpdate,
-    C_SignFinal,
-    C_SignRecoverInit,
-    C_SignRecover,
-    C_VerifyInit,
-    C_Verify,
-    C_VerifyUpdate,
-    C_VerifyFinal,
-    C_VerifyRecoverInit,
-    C_VerifyRecover,
-    C_DigestEncryptUpdate,
-    C_DecryptDigestUpdate,
-    C_SignEncryptUpdate,
-    C_DecryptVerifyUpdate,
-    C_GenerateKey,
-    C_GenerateKeyPair,
-    C_WrapKey,
-    C_UnwrapKey,
-    C_DeriveKey,
-    C_SeedRandom,
-    C_GenerateRandom,
-    C_GetFunctionStatus,
-    C_CancelFunction,
-    C_WaitForSlotEvent,
+    {2, 40}, C_Initialize, C_Finalize, C_GetInfo, JPKI_FUNCTIONS_AFTER_GETINFO
 };
 
-CK_CHAR kInterfaceName[] = {'P', 'K', 'C', 'S', ' ', '1', '1', '\0'};
-CK_INTERFACE kInterface = {kInterfaceName, &kFunctions, 0};
+CK_FUNCTION_LIST_3_0 kFunctions30 = {
+    {3, 0}, C_Initialize, C_Finalize, C_GetInfo30, JPKI_FUNCTIONS_AFTER_GETINFO
+    C_GetInterfaceList, C_GetInterface, C_LoginUser, C_SessionCancel,
+    C_MessageEncryptInit, C_EncryptMessage, C_EncryptMessageBegin, C_EncryptMessageNext, C_MessageEncryptFinal,
+    C_MessageDecryptInit, C_DecryptMessage, C_DecryptMessageBegin, C_DecryptMessageNext, C_MessageDecryptFinal,
+    C_MessageSignInit, C_SignMessage, C_SignMessageBegin, C_SignMessageNext, C_MessageSignFinal,
+    C_MessageVerifyInit, C_VerifyMessage, C_VerifyMessageBegin, C_VerifyMessageNext, C_MessageVerifyFinal,
+};
+#undef JPKI_FUNCTIONS_AFTER_GETINFO
+// clang-format on
+
+char kInterfaceName[] = "PKCS 11";
+// The default (3.0) first. Flags 0: not CKF_INTERFACE_FORK_SAFE (a forked child must call
+// C_Initialize again; its sessions and logins are not the parent's).
+std::array<CK_INTERFACE, 2> kInterfaces = {{
+    {kInterfaceName, &kFunctions30, 0},
+    {kInterfaceName, &kFunctions, 0},
+}};
 
 CK_RV C_GetFunctionListImpl(CK_FUNCTION_LIST_PTR_PTR out) {
   if (out == nullptr) {
@@ -226,19 +220,22 @@ __attribute__((visibility("default"))) CK_RV C_GetInterfaceList(CK_INTERFACE_PTR
   if (count == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
+  const CK_ULONG available = kInterfaces.size();
   if (list == nullptr) {
-    *count = 1;
+    *count = available;
     return CKR_OK;
   }
-  if (*count < 1) {
-    *count = 1;
+  if (*count < available) {
+    *count = available;
     return CKR_BUFFER_TOO_SMALL;
   }
-  list[0] = kInterface;
-  *count = 1;
+  std::copy(kInterfaces.begin(), kInterfaces.end(), list);
+  *count = available;
   return CKR_OK;
 }
 
+// v3.0 §5.2: the interface named (NULL: the default, "PKCS 11"), of the version given (NULL: the
+// default, 3.0), that has every flag asked for; none such is CKR_ARGUMENTS_BAD.
 __attribute__((visibility("default"))) CK_RV C_GetInterface(CK_UTF8CHAR_PTR name,
                                                             CK_VERSION_PTR version,
                                                             CK_INTERFACE_PTR_PTR out,
@@ -246,17 +243,21 @@ __attribute__((visibility("default"))) CK_RV C_GetInterface(CK_UTF8CHAR_PTR name
   if (out == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
-  if (name != nullptr && std::strcmp(reinterpret_cast<const char*>(name), "PKCS 11") != 0) {
+  if (name != nullptr && std::strcmp(reinterpret_cast<const char*>(name), kInterfaceName) != 0) {
     return CKR_ARGUMENTS_BAD;
   }
-  if (version != nullptr && (version->major != 2 || version->minor != 40)) {
-    return CKR_ARGUMENTS_BAD;
+  for (CK_INTERFACE& iface : kInterfaces) {
+    const auto* v = static_cast<const CK_VERSION*>(iface.pFunctionList);
+    if (version != nullptr && (version->major != v->major || version->minor != v->minor)) {
+      continue;
+    }
+    if ((flags & ~iface.flags) != 0) {
+      continue;
+    }
+    *out = &iface;
+    return CKR_OK;
   }
-  if ((flags & ~kInterface.flags) != 0) {
-    return CKR_ARGUMENTS_BAD;
-  }
-  *out = &kInterface;
-  return CKR_OK;
+  return CKR_ARGUMENTS_BAD;
 }
 
 }  // extern "C"

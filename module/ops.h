@@ -11,7 +11,7 @@
 namespace jpki::module {
 
 // library / entry.cpp
-CK_RV getInfo(CK_INFO_PTR info);
+CK_RV getInfo(CK_INFO_PTR info, CK_VERSION version);
 
 // slots.cpp
 CK_RV getSlotList(Call& c, CK_BBOOL tokenPresent, CK_SLOT_ID_PTR list, CK_ULONG_PTR count);

@@ -179,7 +179,6 @@ static void interfaces(void** state) {
   (void)state;
   CK_C_GetInterfaceList get_list = (CK_C_GetInterfaceList)module_function("C_GetInterfaceList");
   CK_C_GetInterface get_one = (CK_C_GetInterface)module_function("C_GetInterface");
-  if (get_list == NULL && get_one == NULL) skip();
   assert_non_null(get_list);
   assert_non_null(get_one);
 
@@ -197,34 +196,74 @@ static void interfaces(void** state) {
   CK_ULONG n = 8;
   assert_rv(get_list(list, &n), CKR_OK);
   assert_int_equal(n, count);
+  /* v3.0 §5.2: "PKCS 11" 3.0 (the default, listed first) and "PKCS 11" 2.40 (= C_GetFunctionList). */
+  assert_int_equal(n, 2);
+  const CK_FUNCTION_LIST_3_0* f30 = NULL;
   int has_240 = 0;
   for (CK_ULONG i = 0; i < n; ++i) {
     assert_non_null(list[i].pInterfaceName);
     assert_non_null(list[i].pFunctionList);
-    if (strcmp((const char*)list[i].pInterfaceName, "PKCS 11") == 0) {
-      const CK_VERSION* v = list[i].pFunctionList;
-      if (v->major == 2 && v->minor == 40) {
-        has_240 = 1;
-        assert_ptr_equal(list[i].pFunctionList, p11);
-      }
+    assert_string_equal(list[i].pInterfaceName, "PKCS 11");
+    const CK_VERSION* v = list[i].pFunctionList;
+    if (v->major == 2 && v->minor == 40) {
+      has_240 = 1;
+      assert_ptr_equal(list[i].pFunctionList, p11);
+    } else if (v->major == 3 && v->minor == 0) {
+      assert_int_equal(i, 0);
+      f30 = list[i].pFunctionList;
+    } else {
+      fail_msg("unexpected interface version %d.%d", v->major, v->minor);
     }
   }
   assert_true(has_240);
+  assert_non_null(f30);
+  assert_ptr_equal(f30->C_GetInterfaceList, get_list);
+  assert_ptr_equal(f30->C_GetInterface, get_one);
 
   CK_INTERFACE_PTR iface = NULL;
   assert_rv(get_one(NULL, NULL, NULL, 0), CKR_ARGUMENTS_BAD);
-  assert_rv(get_one(NULL, NULL, &iface, 0), CKR_OK); /* the default interface */
+  assert_rv(get_one(NULL, NULL, &iface, 0), CKR_OK); /* the default interface: 3.0 */
   assert_non_null(iface);
-  CK_VERSION v240 = {2, 40};
+  assert_ptr_equal(iface->pFunctionList, f30);
+  CK_VERSION v240 = {2, 40}, v30 = {3, 0};
   iface = NULL;
   assert_rv(get_one((CK_UTF8CHAR_PTR) "PKCS 11", &v240, &iface, 0), CKR_OK);
   assert_non_null(iface);
   assert_ptr_equal(iface->pFunctionList, p11);
+  assert_rv(get_one((CK_UTF8CHAR_PTR) "PKCS 11", &v30, &iface, 0), CKR_OK);
+  assert_ptr_equal(iface->pFunctionList, f30);
   CK_VERSION v99 = {9, 9};
   assert_rv(get_one((CK_UTF8CHAR_PTR) "PKCS 11", &v99, &iface, 0), CKR_ARGUMENTS_BAD);
   assert_rv(get_one((CK_UTF8CHAR_PTR) "Vendor NoSuch", NULL, &iface, 0), CKR_ARGUMENTS_BAD);
   /* A flag the module does not offer (there is no such interface) */
   assert_rv(get_one((CK_UTF8CHAR_PTR) "PKCS 11", &v240, &iface, 0x80000000UL), CKR_ARGUMENTS_BAD);
+
+  /* Through the 3.0 list: C_GetInfo reports 3.0; a 3.0 function the module does not offer
+   * answers CKR_CRYPTOKI_NOT_INITIALIZED, then CKR_SESSION_HANDLE_INVALID, then
+   * CKR_FUNCTION_NOT_SUPPORTED (v3.0 §5.1.6). */
+  CK_INFO info;
+  CK_UTF8CHAR pin[] = "1234";
+  assert_rv(f30->C_LoginUser(1, CKU_USER, pin, 4, NULL, 0), CKR_CRYPTOKI_NOT_INITIALIZED);
+  assert_rv(f30->C_Initialize(NULL), CKR_OK);
+  assert_rv(f30->C_GetInfo(&info), CKR_OK);
+  assert_int_equal(info.cryptokiVersion.major, 3);
+  assert_int_equal(info.cryptokiVersion.minor, 0);
+  assert_rv(p11->C_GetInfo(&info), CKR_OK);
+  assert_int_equal(info.cryptokiVersion.major, 2);
+  assert_int_equal(info.cryptokiVersion.minor, 40);
+  CK_SLOT_ID slots[4];
+  CK_ULONG nslots = 4;
+  assert_rv(f30->C_GetSlotList(CK_TRUE, slots, &nslots), CKR_OK);
+  assert_true(nslots >= 1);
+  CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+  assert_rv(f30->C_OpenSession(slots[0], CKF_SERIAL_SESSION, NULL, NULL, &s), CKR_OK);
+  assert_rv(f30->C_LoginUser(BOGUS_HANDLE, CKU_USER, pin, 4, NULL, 0), CKR_SESSION_HANDLE_INVALID);
+  assert_rv(f30->C_LoginUser(s, CKU_USER, pin, 4, NULL, 0), CKR_FUNCTION_NOT_SUPPORTED);
+  assert_rv(f30->C_SessionCancel(s, CKF_SIGN), CKR_FUNCTION_NOT_SUPPORTED);
+  assert_rv(f30->C_MessageSignInit(s, NULL, 0), CKR_FUNCTION_NOT_SUPPORTED);
+  assert_rv(f30->C_MessageVerifyFinal(s), CKR_FUNCTION_NOT_SUPPORTED);
+  assert_rv(f30->C_CloseSession(s), CKR_OK);
+  assert_rv(f30->C_Finalize(NULL), CKR_OK);
 }
 
 /* p11-kit and pkcs11-tool --test-fork call C_Initialize again in a child, without C_Finalize. */

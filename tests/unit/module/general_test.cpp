@@ -20,25 +20,47 @@ TEST(EntryPoints, FunctionListAndInterfaces) {
   EXPECT_EQ(list->version.major, 2);
   EXPECT_EQ(list->version.minor, 40);
 
+  // v3.0 §5.2: two interfaces, "PKCS 11" 3.0 (the default, first) and "PKCS 11" 2.40.
   CK_ULONG n = 0;
   EXPECT_EQ(C_GetInterfaceList(nullptr, nullptr), CKR_ARGUMENTS_BAD);
   ASSERT_EQ(C_GetInterfaceList(nullptr, &n), CKR_OK);
-  ASSERT_EQ(n, 1u);
-  CK_INTERFACE iface{};
-  n = 0;
-  EXPECT_EQ(C_GetInterfaceList(&iface, &n), CKR_BUFFER_TOO_SMALL);
+  ASSERT_EQ(n, 2u);
+  CK_INTERFACE ifaces[2]{};
   n = 1;
-  ASSERT_EQ(C_GetInterfaceList(&iface, &n), CKR_OK);
-  EXPECT_STREQ(reinterpret_cast<char*>(iface.pInterfaceName), "PKCS 11");
-  EXPECT_EQ(iface.pFunctionList, list);
+  EXPECT_EQ(C_GetInterfaceList(ifaces, &n), CKR_BUFFER_TOO_SMALL);
+  EXPECT_EQ(n, 2u);
+  ASSERT_EQ(C_GetInterfaceList(ifaces, &n), CKR_OK);
+  ASSERT_EQ(n, 2u);
+  for (const CK_INTERFACE& i : ifaces) {
+    EXPECT_STREQ(reinterpret_cast<char*>(i.pInterfaceName), "PKCS 11");
+    EXPECT_EQ(i.flags, 0u);
+  }
+  auto* list30 = static_cast<CK_FUNCTION_LIST_3_0*>(ifaces[0].pFunctionList);
+  EXPECT_EQ(list30->version.major, 3);
+  EXPECT_EQ(list30->version.minor, 0);
+  EXPECT_EQ(ifaces[1].pFunctionList, list);
+  // The 3.0 list starts with the 2.40 functions (C_GetInfo aside: it reports the version called).
+  EXPECT_EQ(list30->C_Initialize, list->C_Initialize);
+  EXPECT_EQ(list30->C_Sign, list->C_Sign);
+  EXPECT_EQ(list30->C_WaitForSlotEvent, list->C_WaitForSlotEvent);
+  EXPECT_EQ(list30->C_GetInterfaceList, &C_GetInterfaceList);
+  EXPECT_EQ(list30->C_GetInterface, &C_GetInterface);
+  EXPECT_NE(list30->C_MessageVerifyFinal, nullptr);
 
   CK_INTERFACE_PTR got = nullptr;
   EXPECT_EQ(C_GetInterface(nullptr, nullptr, &got, 0), CKR_OK);
-  EXPECT_EQ(got->pFunctionList, list);
+  EXPECT_EQ(got->pFunctionList, list30);
   CK_UTF8CHAR name[] = "PKCS 11";
-  CK_VERSION v240{2, 40}, v30{3, 0};
+  CK_VERSION v240{2, 40}, v30{3, 0}, v31{3, 1}, v220{2, 20};
+  EXPECT_EQ(C_GetInterface(name, nullptr, &got, 0), CKR_OK);
+  EXPECT_EQ(got->pFunctionList, list30);
+  EXPECT_EQ(C_GetInterface(name, &v30, &got, 0), CKR_OK);
+  EXPECT_EQ(got->pFunctionList, list30);
   EXPECT_EQ(C_GetInterface(name, &v240, &got, 0), CKR_OK);
-  EXPECT_EQ(C_GetInterface(name, &v30, &got, 0), CKR_ARGUMENTS_BAD);
+  EXPECT_EQ(got->pFunctionList, list);
+  EXPECT_EQ(C_GetInterface(name, &v31, &got, 0), CKR_ARGUMENTS_BAD);
+  EXPECT_EQ(C_GetInterface(name, &v220, &got, 0), CKR_ARGUMENTS_BAD);
+  EXPECT_EQ(C_GetInterface(name, nullptr, &got, CKF_INTERFACE_FORK_SAFE), CKR_ARGUMENTS_BAD);
   CK_UTF8CHAR other[] = "Vendor";
   EXPECT_EQ(C_GetInterface(other, nullptr, &got, 0), CKR_ARGUMENTS_BAD);
   EXPECT_EQ(C_GetInterface(name, nullptr, nullptr, 0), CKR_ARGUMENTS_BAD);
@@ -192,6 +214,57 @@ TEST_F(ModuleTest, UnsupportedAndWriteFunctions) {
   EXPECT_EQ(f->C_SetPIN(s, pin, 4, pin, 4), CKR_TOKEN_WRITE_PROTECTED);
   EXPECT_EQ(f->C_InitToken(kAuthSlot, pin, 4, buf), CKR_TOKEN_WRITE_PROTECTED);
   EXPECT_EQ(f->C_InitToken(77, pin, 4, buf), CKR_SLOT_ID_INVALID);
+}
+
+// v3.0 §5.1.6: the functions 3.0 added that the module does not offer answer
+// CKR_FUNCTION_NOT_SUPPORTED, after the initialization and session checks; C_GetInfo through the
+// 3.0 list reports Cryptoki 3.0.
+TEST_F(ModuleTest, Pkcs11v30Functions) {
+  CK_INTERFACE_PTR iface = nullptr;
+  ASSERT_EQ(C_GetInterface(nullptr, nullptr, &iface, 0), CKR_OK);
+  auto* f3 = static_cast<CK_FUNCTION_LIST_3_0*>(iface->pFunctionList);
+  CK_INFO info;
+  ASSERT_EQ(f3->C_GetInfo(&info), CKR_OK);
+  EXPECT_EQ(info.cryptokiVersion.major, 3);
+  EXPECT_EQ(info.cryptokiVersion.minor, 0);
+  ASSERT_EQ(f->C_GetInfo(&info), CKR_OK);
+  EXPECT_EQ(info.cryptokiVersion.major, 2);
+
+  CK_SESSION_HANDLE s = open(kAuthSlot);
+  CK_MECHANISM mech{CKM_SHA256_RSA_PKCS, nullptr, 0};
+  CK_BYTE buf[256];
+  CK_ULONG len = sizeof buf;
+  CK_UTF8CHAR pin[] = "1234", user[] = "user";
+  for (CK_SESSION_HANDLE h : {CK_SESSION_HANDLE{9999}, s}) {
+    const CK_RV want = h == s ? CKR_FUNCTION_NOT_SUPPORTED : CKR_SESSION_HANDLE_INVALID;
+    EXPECT_EQ(f3->C_LoginUser(h, CKU_USER, pin, 4, user, 4), want);
+    EXPECT_EQ(f3->C_SessionCancel(h, CKF_SIGN), want);
+    EXPECT_EQ(f3->C_MessageEncryptInit(h, &mech, 1), want);
+    EXPECT_EQ(f3->C_EncryptMessage(h, nullptr, 0, buf, 1, buf, 1, buf, &len), want);
+    EXPECT_EQ(f3->C_EncryptMessageBegin(h, nullptr, 0, buf, 1), want);
+    EXPECT_EQ(f3->C_EncryptMessageNext(h, nullptr, 0, buf, 1, buf, &len, 0), want);
+    EXPECT_EQ(f3->C_MessageEncryptFinal(h), want);
+    EXPECT_EQ(f3->C_MessageDecryptInit(h, &mech, 1), want);
+    EXPECT_EQ(f3->C_DecryptMessage(h, nullptr, 0, buf, 1, buf, 1, buf, &len), want);
+    EXPECT_EQ(f3->C_DecryptMessageBegin(h, nullptr, 0, buf, 1), want);
+    EXPECT_EQ(f3->C_DecryptMessageNext(h, nullptr, 0, buf, 1, buf, &len, 0), want);
+    EXPECT_EQ(f3->C_MessageDecryptFinal(h), want);
+    EXPECT_EQ(f3->C_MessageSignInit(h, &mech, 1), want);
+    EXPECT_EQ(f3->C_SignMessage(h, nullptr, 0, buf, 1, buf, &len), want);
+    EXPECT_EQ(f3->C_SignMessageBegin(h, nullptr, 0), want);
+    EXPECT_EQ(f3->C_SignMessageNext(h, nullptr, 0, buf, 1, buf, &len), want);
+    EXPECT_EQ(f3->C_MessageSignFinal(h), want);
+    EXPECT_EQ(f3->C_MessageVerifyInit(h, &mech, 1), want);
+    EXPECT_EQ(f3->C_VerifyMessage(h, nullptr, 0, buf, 1, buf, 256), want);
+    EXPECT_EQ(f3->C_VerifyMessageBegin(h, nullptr, 0), want);
+    EXPECT_EQ(f3->C_VerifyMessageNext(h, nullptr, 0, buf, 1, buf, 256), want);
+    EXPECT_EQ(f3->C_MessageVerifyFinal(h), want);
+  }
+  ASSERT_EQ(f->C_Finalize(nullptr), CKR_OK);
+  initialized = false;
+  EXPECT_EQ(f3->C_LoginUser(s, CKU_USER, pin, 4, user, 4), CKR_CRYPTOKI_NOT_INITIALIZED);
+  EXPECT_EQ(f3->C_MessageSignInit(s, &mech, 1), CKR_CRYPTOKI_NOT_INITIALIZED);
+  EXPECT_EQ(f3->C_GetInfo(&info), CKR_CRYPTOKI_NOT_INITIALIZED);
 }
 
 TEST_F(ModuleTest, SessionsRequireSerialFlagAndHandlesAreNeverReused) {
