@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages jpki-pkcs11 needs (only those missing), then configures and builds.
 #   tools/setup.sh [BUILD_DIR] [extra cmake -D options…]      (default build dir: build/default)
+# Tested on Debian 12 (bookworm) and Debian 13 (trixie). Where a package's name differs between
+# releases, the name is picked from what the archive offers (never from the release's number).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,32 +12,77 @@ PACKAGES=(
   libp11-kit-dev p11-kit libgtest-dev libcmocka-dev opensc gnutls-bin libnss3-tools
   libengine-pkcs11-openssl xmlsec1 iproute2 util-linux procps python3 dpkg-dev
 )
-# Only for the test command (JPKI_SETUP_TESTS=1): the clients the integration tests drive.
+# Only for the test command (JPKI_SETUP_TESTS=1): the clients the integration tests drive. An
+# entry 'a|b' names alternatives: the first installed one, else the first the archive has (trixie's
+# clang 19 runtime is libclang-rt-dev, bookworm's clang 14 has libclang-rt-14-dev).
 if [[ ${JPKI_SETUP_TESTS:-0} == 1 ]]; then
   PACKAGES+=(tmux libxmlsec1-nss libxmlsec1-dev firefox-esr chromium xvfb xdotool imagemagick
-    tesseract-ocr clang libclang-rt-14-dev valgrind gdb)
+    tesseract-ocr clang 'libclang-rt-dev|libclang-rt-14-dev' valgrind gdb bc pkcs11-provider)
 fi
 
+if [[ $(id -u) == 0 ]]; then
+  SUDO=()
+elif command -v sudo >/dev/null; then
+  SUDO=(sudo)
+else
+  SUDO=(false)
+fi
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+has_candidate() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'; }
+
+# Debian 12 has pkcs11-provider only in bookworm-backports (part of the Debian archive). Its list
+# is added with the archive's default low priority, so nothing else is taken from it.
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+backports=()
+if [[ $codename == bookworm && ${JPKI_SETUP_TESTS:-0} == 1 ]] && ! installed pkcs11-provider; then
+  list=/etc/apt/sources.list.d/jpki-bookworm-backports.list
+  if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    echo "setup: adding bookworm-backports (for pkcs11-provider) as $list"
+    echo 'deb http://deb.debian.org/debian bookworm-backports main' | "${SUDO[@]}" tee "$list" >/dev/null
+  fi
+  backports=(-t bookworm-backports)
+fi
+
+updated=0
+apt_update() {
+  ((updated)) && return 0
+  "${SUDO[@]}" apt-get update -qq
+  updated=1
+}
+
 missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+for entry in "${PACKAGES[@]}"; do
+  IFS='|' read -r -a alts <<<"$entry"
+  found=""
+  for p in "${alts[@]}"; do installed "$p" && found=$p && break; done
+  [[ -n $found ]] && continue
+  if ((${#alts[@]} > 1)); then
+    apt_update
+    for p in "${alts[@]}"; do has_candidate "$p" && found=$p && break; done
+    [[ -n $found ]] || { echo "setup: none of ${alts[*]} is in the archive" >&2; exit 1; }
+    missing+=("$found")
+  else
+    missing+=("${alts[0]}")
+  fi
 done
 
 if ((${#missing[@]})); then
   echo "setup: installing missing packages: ${missing[*]}"
-  if [[ $(id -u) == 0 ]]; then
-    SUDO=()
-  elif command -v sudo >/dev/null; then
-    echo "setup: not root, using sudo for apt-get"
-    SUDO=(sudo)
-  else
+  if [[ ${SUDO[0]:-} == false ]]; then
     echo "setup: not root and no sudo: run as root, or install these first:" >&2
     echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
     exit 1
   fi
-  "${SUDO[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
+  apt_update
+  # pkcs11-provider on bookworm comes from backports; everything else from the release.
+  plain=() bp=()
+  for p in "${missing[@]}"; do
+    if [[ $p == pkcs11-provider && ${#backports[@]} -gt 0 ]]; then bp+=("$p"); else plain+=("$p"); fi
+  done
+  export DEBIAN_FRONTEND=noninteractive
+  ((${#plain[@]})) && "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${plain[@]}" >/dev/null
+  ((${#bp[@]})) && "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${backports[@]}" "${bp[@]}" >/dev/null
   echo "setup: packages installed"
 else
   echo "setup: all ${#PACKAGES[@]} required packages are installed"

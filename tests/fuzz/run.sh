@@ -27,7 +27,7 @@ if [[ $# -gt 0 ]]; then
 fi
 
 command -v clang++ >/dev/null ||
-  { echo "fuzz: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
+  { echo "fuzz: clang++ not found (apt-get install clang libclang-rt-dev, or libclang-rt-14-dev on Debian 12)" >&2; exit 1; }
 
 # Until tests/CMakeLists.txt lists `fuzz`, add the folder at the end of the top level.
 extra=()

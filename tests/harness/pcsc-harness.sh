@@ -15,6 +15,7 @@
 #   JPKI_CARD_LOG  APDU log of card 0 (VERIFY data masked); card N: $JPKI_WORK/cardN.log
 #   JPKI_CARD_CTL  control socket of card 0 (remove / insert / reset / quit)
 #   JPKI_PKCS11_CACHE_DIR  the module's certificate cache, $JPKI_WORK/cert-cache unless set
+#   JPKI_PCSCD_ARGS  the options this pcscd needs (-f, and --disable-polkit where pcscd has it)
 # Environment: JPKI_VCARD (path of jpki-vcard, required), JPKI_HARNESS_TIMEOUT (seconds, 120).
 set -euo pipefail
 
@@ -77,6 +78,12 @@ export JPKI_PKI_DIR="$JPKI_WORK/pki0" JPKI_CARD_LOG="$JPKI_WORK/card0.log"
 # (never the caller's ~/.cache, which would make APDU counts depend on earlier runs).
 export JPKI_PKCS11_CACHE_DIR="${JPKI_PKCS11_CACHE_DIR:-$JPKI_WORK/cert-cache}"
 export JPKI_CARD_CTL="$JPKI_WORK/card0.ctl"
+# pcsc-lite 2.x (Debian 13) asks polkit whether a client may connect; there is no polkit in these
+# namespaces, so every client would be refused. 1.9 (Debian 12) has no polkit and no such option:
+# ask pcscd, do not assume. Exported for scripts that start pcscd themselves (fault_lib.sh).
+JPKI_PCSCD_ARGS="-f"
+if pcscd --help 2>&1 | grep -q -- '--disable-polkit'; then JPKI_PCSCD_ARGS+=" --disable-polkit"; fi
+export JPKI_PCSCD_ARGS
 if ((!pcscd)); then "$@"; exit; fi
 ((readers)) && cat >"$JPKI_WORK/reader.conf.d/vpcd" <<CONF
 FRIENDLYNAME "Virtual PCD"
@@ -84,7 +91,8 @@ DEVICENAME   /dev/null:0x8C7B
 LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
 CHANNELID    0x8C7B
 CONF
-pcscd -f -c "$JPKI_WORK/reader.conf.d" >"$JPKI_WORK/pcscd.log" 2>&1 &
+# shellcheck disable=SC2086 # the options are words
+pcscd $JPKI_PCSCD_ARGS -c "$JPKI_WORK/reader.conf.d" >"$JPKI_WORK/pcscd.log" 2>&1 &
 pcscd_pid=$!
 for _ in $(seq 100); do [[ -S /run/pcscd/pcscd.comm ]] && break; sleep 0.05; done
 [[ -S /run/pcscd/pcscd.comm ]] || die "pcscd did not start: $(tail -n 5 "$JPKI_WORK/pcscd.log")"

@@ -21,7 +21,8 @@ DEVICENAME   /dev/null:0x8C7B
 LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
 CHANNELID    0x8C7B
 CONF
-  pcscd -f -c "$W/reader.conf.d" >>"$W/pcscd.log" 2>&1 &
+  # shellcheck disable=SC2086 # JPKI_PCSCD_ARGS (pcsc-harness.sh) are words
+  pcscd ${JPKI_PCSCD_ARGS:?} -c "$W/reader.conf.d" >>"$W/pcscd.log" 2>&1 &
   pcscd_pid=$!
   for _ in $(seq 100); do [[ -S /run/pcscd/pcscd.comm ]] && return 0; sleep 0.05; done
   fail "pcscd did not start"
