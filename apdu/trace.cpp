@@ -8,6 +8,7 @@
 #include <string>
 
 #include "jpki/apdu.h"
+#include "jpki/never_destroyed.h"
 #include "trace_internal.h"
 
 namespace jpki::apdu {
@@ -20,9 +21,11 @@ struct TraceState {
   std::shared_ptr<TraceSink> sink;
 };
 
+// Never destroyed: a PKCS#11 call from an exit handler (pdfsig's NSS_Shutdown runs after our
+// static destructors) may still send an APDU and reach the trace.
 TraceState& state() {
-  static TraceState s;
-  return s;
+  static NeverDestroyed<TraceState> s;
+  return s.get();
 }
 
 std::shared_ptr<TraceSink> sinkFromEnvironment() {

@@ -8,6 +8,19 @@
 // Threads: the PC/SC transport runs each card call on one helper thread per connection so that a
 // card that never answers costs `card-timeout` seconds, not a frozen application. With
 // CKF_LIBRARY_CANT_CREATE_OS_THREADS no thread is created and card calls may block.
+//
+// Exit handlers (STYLE.md practice 14): poppler's pdfsig registers atexit(NSS_Shutdown) before NSS
+// dlopen()s us, so at exit whatever was registered later runs first (our static destructors,
+// OpenSSL's atexit(OPENSSL_cleanup)), and only then does NSS call C_CloseAllSessions/C_Finalize
+// (OpenSSL 3 with pkcs11-provider likewise calls C_CloseSession from OPENSSL_cleanup). Hence:
+// * the globals below are never destroyed, so a late call finds them intact;
+// * the first C_Initialize registers OpenSSL's exit handler and then ExitWatch, whose destructor
+//   therefore runs before OPENSSL_cleanup: it finalizes the module while OpenSSL and PC/SC still
+//   work (EVP contexts of pending operations freed, connections released; no APDU) and marks the
+//   process as exiting, after which every call answers CKR_CRYPTOKI_NOT_INITIALIZED. Nothing may
+//   run an operation after OPENSSL_cleanup: OpenSSL 3.0 crashes fetching a digest then.
+// ExitWatch also runs when the module is dlclose()d without C_Finalize: the same cleanup, in time.
+#include <openssl/crypto.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,15 +28,19 @@
 
 #include "guard.h"
 #include "jpki/config.h"
+#include "jpki/never_destroyed.h"
 #include "log.h"
 #include "reader_factory.h"
 
 namespace jpki::module {
 namespace {
 
-// Guards only g_state (the pointer); never held while another lock is taken or while working.
+// Never destroyed (see the top of this file; std::mutex has no destructor to run). g_lifecycle
+// guards only g_state and g_exiting; it is never held while another lock is taken or while working.
 std::mutex g_lifecycle;
-std::shared_ptr<State> g_state;
+NeverDestroyed<std::shared_ptr<State>> g_stateStorage;
+std::shared_ptr<State>& g_state = g_stateStorage.get();
+bool g_exiting = false;  // the process is exiting (or the module unloading): ExitWatch ran
 
 std::atomic<CK_SESSION_HANDLE> g_nextSession{0};
 std::atomic<CK_OBJECT_HANDLE> g_nextObject{0};
@@ -85,13 +102,86 @@ std::unique_ptr<Lock> makeLock(CK_VOID_PTR raw) {
   return std::make_unique<StdLock>();
 }
 
+// Ends the sessions of a State taken out of g_state, under its lock so that no call is still running
+// on it; with releaseLogins (C_Finalize) also the card's verified PINs (an APDU). At exit no APDU is
+// sent: a process that ends without C_Finalize has always left the card as it was.
+CK_RV teardown(State& st, bool releaseLogins) {
+  // Wake a thread blocked in C_WaitForSlotEvent first (it holds no lock while blocked).
+  st.readers->cancel();
+  LockHolder lock(*st.lock);
+  if (CK_RV rv = lock.acquire(); rv != CKR_OK) {
+    return rv;
+  }
+  st.finalized = true;
+  st.sessions.clear();
+  // All sessions are closed: leave no verified PIN on the card for another process (the PC/SC
+  // connection is released with SCARD_LEAVE_CARD).
+  for (Reader& r : st.readerList) {
+    for (auto& t : r.tokens) {
+      if (t) {
+        t->userLogin = false;
+      }
+    }
+    if (r.card && releaseLogins) {
+      releaseCardLogin(st, *r.card);
+    }
+  }
+  for (Reader& r : st.readerList) {
+    if (r.card) {
+      r.card->alive = false;
+    }
+    r.tokens = {};
+    r.card.reset();
+  }
+  st.readers->cancel();
+  lock.release();
+  return CKR_OK;
+}
+
+// At exit (or dlclose): the implicit C_Finalize described at the top of this file.
+struct ExitWatch {
+  ExitWatch() = default;
+  ExitWatch(const ExitWatch&) = delete;
+  ExitWatch& operator=(const ExitWatch&) = delete;
+  ~ExitWatch() {
+    try {
+      std::shared_ptr<State> st;
+      {
+        std::lock_guard<std::mutex> lock(g_lifecycle);
+        g_exiting = true;
+        // A forked child leaves its parent's State alone.
+        if (g_state && g_state->pid == getpid()) {
+          st = std::move(g_state);
+          g_state.reset();
+        }
+      }
+      if (st && teardown(*st, false) == CKR_OK) {
+        JPKI_LOG_INFO("finalized at exit");
+      }
+    } catch (...) {
+      // Nothing can be reported from an exit handler.
+    }
+  }
+};
+
+// False once OpenSSL is cleaned up (a first C_Initialize from an exit handler).
+bool watchExit() {
+  // Any OpenSSL init option but BASE_ONLY registers atexit(OPENSSL_cleanup) (a no-op when done
+  // before); ExitWatch, registered next, is thus destroyed before OpenSSL is cleaned up.
+  if (OPENSSL_init_crypto(OPENSSL_INIT_ADD_ALL_DIGESTS, nullptr) != 1) {
+    return false;
+  }
+  static ExitWatch watch;
+  return true;
+}
+
 }  // namespace
 
 State::~State() = default;
 
 std::shared_ptr<State> currentState() {
   std::lock_guard<std::mutex> lock(g_lifecycle);
-  if (g_state && g_state->pid != getpid()) {
+  if (g_exiting || (g_state && g_state->pid != getpid())) {
     return nullptr;
   }
   return g_state;
@@ -101,7 +191,11 @@ CK_SESSION_HANDLE newSessionHandle() { return ++g_nextSession; }
 CK_OBJECT_HANDLE newObjectHandle() { return ++g_nextObject; }
 
 CK_RV initialize(CK_VOID_PTR args) {
+  const bool watched = watchExit();
   std::lock_guard<std::mutex> lock(g_lifecycle);
+  if (!watched || g_exiting) {
+    return CKR_FUNCTION_FAILED;  // no new State at exit: OpenSSL is or may be cleaned up
+  }
   if (g_state) {
     if (g_state->pid == getpid()) {
       return CKR_CRYPTOKI_ALREADY_INITIALIZED;
@@ -144,42 +238,15 @@ CK_RV finalize(CK_VOID_PTR reserved) {
   std::shared_ptr<State> st;
   {
     std::lock_guard<std::mutex> lock(g_lifecycle);
-    if (!g_state || g_state->pid != getpid()) {
+    if (g_exiting || !g_state || g_state->pid != getpid()) {
       return CKR_CRYPTOKI_NOT_INITIALIZED;
     }
     st = std::move(g_state);
     g_state.reset();
   }
-  // Wake a thread blocked in C_WaitForSlotEvent first (it holds no lock while blocked), then
-  // tear down under the State lock so no call is still running on it.
-  st->readers->cancel();
-  LockHolder lock(*st->lock);
-  if (CK_RV rv = lock.acquire(); rv != CKR_OK) {
+  if (CK_RV rv = teardown(*st, true); rv != CKR_OK) {
     return rv;
   }
-  st->finalized = true;
-  st->sessions.clear();
-  // All sessions are closed: leave no verified PIN on the card for another process (the PC/SC
-  // connection is released with SCARD_LEAVE_CARD).
-  for (Reader& r : st->readerList) {
-    for (auto& t : r.tokens) {
-      if (t) {
-        t->userLogin = false;
-      }
-    }
-    if (r.card) {
-      releaseCardLogin(*st, *r.card);
-    }
-  }
-  for (Reader& r : st->readerList) {
-    if (r.card) {
-      r.card->alive = false;
-    }
-    r.tokens = {};
-    r.card.reset();
-  }
-  st->readers->cancel();
-  lock.release();
   JPKI_LOG_INFO("finalized");
   return CKR_OK;
 }

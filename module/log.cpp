@@ -14,7 +14,9 @@
 namespace jpki::module::log {
 namespace {
 
-std::mutex g_mutex;  // leaf lock: taken after State::lock, never while taking another
+// Leaf lock: taken after State::lock, never while taking another. std::mutex has no destructor to
+// run, so calls from exit handlers (library.cpp) can still log.
+std::mutex g_mutex;
 FILE* g_file = nullptr;
 std::atomic<int> g_level{static_cast<int>(config::LogLevel::Warning)};
 

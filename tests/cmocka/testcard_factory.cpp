@@ -73,8 +73,10 @@ CardPki loadPki(const char* subdir, const char* holder) {
 // apply to every one still alive.
 class TestBench {
  public:
+  // Never destroyed, like the module's globals: C_Finalize may come from an exit handler after
+  // the static destructors (test_exit.c).
   static TestBench& instance() {
-    static TestBench bench;
+    static TestBench& bench = *new TestBench;
     return bench;
   }
 
