@@ -80,6 +80,17 @@ CK_RV getMechanismInfo(Call& c, CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHAN
   info->ulMinKeySize = m->minBits;
   info->ulMaxKeySize = m->maxBits;
   info->flags = m->flags;
+  // A hash-and-sign mechanism is a multi-part signature, and NSS (since 3.101, SGN_Begin) signs
+  // through one whenever the token flags it CKF_SIGN — on a path that never makes the
+  // C_Login(CKU_CONTEXT_SPECIFIC) a CKA_ALWAYS_AUTHENTICATE key needs, so every CMS, XML or PDF
+  // signature fails with SEC_ERROR_TOKEN_NOT_LOGGED_IN. On a token whose key needs that login,
+  // signing is therefore offered as CKM_RSA_PKCS only (NSS then hashes, signs with PK11_Sign and
+  // logs in per signature); C_SignInit still accepts the hash-and-sign mechanisms from callers
+  // that name one without asking (pkcs11-tool -m SHA256-RSA-PKCS).
+  const Slot& slot = findSlot(c.st, id);
+  if (m->digest != nullptr && slot.role == KeyRole::Sign && c.st.config.signAlwaysAuthenticate) {
+    info->flags &= ~static_cast<CK_FLAGS>(CKF_SIGN);
+  }
   return CKR_OK;
 }
 

@@ -75,6 +75,30 @@ TEST_F(ModuleTest, MechanismListAndInfo) {
   }
 }
 
+// NSS >= 3.101 signs through a token's hash-and-sign mechanism whenever it is flagged CKF_SIGN,
+// without the per-signature login of a CKA_ALWAYS_AUTHENTICATE key: on the signature token those
+// mechanisms are flagged verify-only while its key needs that login (CKM_RSA_PKCS still signs), and
+// C_SignInit still accepts them.
+TEST_F(ModuleTest, HashAndSignNotFlaggedForSigningOnAnAlwaysAuthenticateToken) {
+  for (bool always : {true, false}) {
+    restart(always ? "sign-always-authenticate = yes\n" : "sign-always-authenticate = no\n");
+    for (const MechCase& m : kSignMechs) {
+      CK_MECHANISM_INFO auth, sign;
+      ASSERT_EQ(f->C_GetMechanismInfo(kAuthSlot, m.mech, &auth), CKR_OK);
+      ASSERT_EQ(f->C_GetMechanismInfo(kSignSlot, m.mech, &sign), CKR_OK);
+      EXPECT_EQ(auth.flags & (CKF_SIGN | CKF_VERIFY), CKF_SIGN | CKF_VERIFY) << m.mech;
+      const bool signFlag = (sign.flags & CKF_SIGN) != 0;
+      EXPECT_EQ(signFlag, m.md == nullptr || !always) << m.mech << " always=" << always;
+      EXPECT_NE(sign.flags & CKF_VERIFY, 0u) << m.mech;
+    }
+  }
+  restart("sign-always-authenticate = yes\n");
+  CK_SESSION_HANDLE s = open(kSignSlot);
+  ASSERT_EQ(login(s, CKU_USER, kSignPin), CKR_OK);
+  CK_MECHANISM mech{CKM_SHA256_RSA_PKCS, nullptr, 0};
+  EXPECT_EQ(f->C_SignInit(s, &mech, findOne(s, CKO_PRIVATE_KEY, 2)), CKR_OK);
+}
+
 class SignMech : public ModuleTest, public ::testing::WithParamInterface<MechCase> {};
 
 TEST_P(SignMech, SingleAndMultiPartVerifyWithOpenSsl) {
