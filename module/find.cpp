@@ -1,10 +1,34 @@
 // C_FindObjects*: the result set is fixed at C_FindObjectsInit (v2.40 §5.7); any attribute of the
 // object can be matched; private objects are only found while the token's user is logged in.
 #include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "log.h"
+#include "names.h"
 
 #include "ops.h"
 
 namespace jpki::module {
+namespace {
+
+// Debug log: what the application searches for ("C_FindObjectsInit: CKA_CLASS=CKO_PROFILE ...").
+void logTemplate(const CK_ATTRIBUTE* tmpl, CK_ULONG count) {
+  std::string text;
+  for (CK_ULONG i = 0; i < count; ++i) {
+    text += ' ';
+    text += names::attribute(tmpl[i].type);
+    CK_ULONG value = 0;
+    if (tmpl[i].type == CKA_CLASS && tmpl[i].pValue != nullptr && tmpl[i].ulValueLen == sizeof value) {
+      std::memcpy(&value, tmpl[i].pValue, sizeof value);
+      text += '=';
+      text += names::objectClass(value);
+    }
+  }
+  JPKI_LOG_DEBUG("C_FindObjectsInit:%s", text.empty() ? " (all objects)" : text.c_str());
+}
+
+}  // namespace
 
 CK_RV findObjectsInit(Call& c, CK_ATTRIBUTE_PTR tmpl, CK_ULONG count) {
   if (tmpl == nullptr && count != 0) {
@@ -13,6 +37,9 @@ CK_RV findObjectsInit(Call& c, CK_ATTRIBUTE_PTR tmpl, CK_ULONG count) {
   Session& s = *c.session;
   if (!std::holds_alternative<std::monostate>(s.op)) {
     return CKR_OPERATION_ACTIVE;
+  }
+  if (log::enabled(config::LogLevel::Debug)) {
+    logTemplate(tmpl, count);
   }
   Token& token = *s.token;
   FindOp op;

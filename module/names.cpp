@@ -196,6 +196,18 @@ const Entry kMech[] = {
     {CKM_AES_GCM, "CKM_AES_GCM"},
 };
 
+const Entry kClass[] = {
+    {CKO_DATA, "CKO_DATA"},
+    {CKO_CERTIFICATE, "CKO_CERTIFICATE"},
+    {CKO_PUBLIC_KEY, "CKO_PUBLIC_KEY"},
+    {CKO_PRIVATE_KEY, "CKO_PRIVATE_KEY"},
+    {CKO_SECRET_KEY, "CKO_SECRET_KEY"},
+    {CKO_HW_FEATURE, "CKO_HW_FEATURE"},
+    {CKO_DOMAIN_PARAMETERS, "CKO_DOMAIN_PARAMETERS"},
+    {CKO_MECHANISM, "CKO_MECHANISM"},
+    {CKO_PROFILE, "CKO_PROFILE"},
+};
+
 const char* lookup(std::span<const Entry> table, unsigned long value, const char* prefix) noexcept {
   for (const Entry& e : table) {
     if (e.value == value) {
@@ -212,5 +224,6 @@ const char* lookup(std::span<const Entry> table, unsigned long value, const char
 const char* rv(CK_RV value) noexcept { return lookup(kRv, value, "CKR_"); }
 const char* attribute(CK_ATTRIBUTE_TYPE value) noexcept { return lookup(kAttr, value, "CKA_"); }
 const char* mechanism(CK_MECHANISM_TYPE value) noexcept { return lookup(kMech, value, "CKM_"); }
+const char* objectClass(CK_OBJECT_CLASS value) noexcept { return lookup(kClass, value, "CKO_"); }
 
 }  // namespace jpki::module::names

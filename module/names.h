@@ -7,4 +7,5 @@ namespace jpki::module::names {
 const char* rv(CK_RV value) noexcept;  // "CKR_OK", or "CKR_0x..." for unknown values
 const char* attribute(CK_ATTRIBUTE_TYPE value) noexcept;
 const char* mechanism(CK_MECHANISM_TYPE value) noexcept;
+const char* objectClass(CK_OBJECT_CLASS value) noexcept;
 }  // namespace jpki::module::names
