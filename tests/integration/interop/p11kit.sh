@@ -48,6 +48,26 @@ expect_grep "token: $SIGN_LABEL\$" modules.txt "signature token not listed"
 if grep -Eq '^(module: )?(opensc|p11-kit-trust)' modules.txt; then fail "system modules leaked into the test-local configuration"; fi
 pass "p11-kit list-modules: module 'jpki', tokens '$AUTH_LABEL' and '$SIGN_LABEL', serial $SERIAL"
 
+step "which PKCS#11 interface p11-kit and pkcs11-tool use"
+# p11-kit >= 0.25 loads a module with C_GetInterface("PKCS 11", NULL) and says so only when it has
+# to fall back to C_GetFunctionList; 0.24 always uses C_GetFunctionList.
+p11kit_version=$(pkg-config --modversion p11-kit-1)
+P11_KIT_DEBUG=lib as_user p11-kit list-modules >/dev/null 2>p11kit-debug.txt || true
+grep -B1 "opened module: $M\$" p11kit-debug.txt | sed 's/^/  /'
+if dpkg --compare-versions "$p11kit_version" ge 0.25; then
+  grep -q "opened module: $M\$" p11kit-debug.txt || fail "p11-kit's debug log does not show our module being opened"
+  if grep -B1 "opened module: $M\$" p11kit-debug.txt | grep -q 'Falling back to C_GetFunctionList'; then
+    fail "p11-kit $p11kit_version fell back to C_GetFunctionList: C_GetInterface refused it"
+  fi
+  echo "p11-kit $p11kit_version loaded the module through C_GetInterface (default interface: PKCS 11 3.0)"
+fi
+# OpenSC's pkcs11-tool also asks C_GetInterface for the default interface; C_GetInfo through the
+# 3.0 function list reports Cryptoki 3.0 (through the 2.40 list it reports 2.40).
+pkcs11-tool --module "$M" -I >info.txt 2>&1 || { cat info.txt; fail "pkcs11-tool -I failed"; }
+grep -E 'Cryptoki version|Manufacturer' info.txt | sed 's/^/  /'
+expect_grep '^Cryptoki version 3\.0$' info.txt "pkcs11-tool did not get the PKCS#11 3.0 interface"
+pass "PKCS#11 3.0 interface in use (p11-kit $p11kit_version, pkcs11-tool -I)"
+
 step "p11tool --list-tokens"
 as_user p11tool --list-tokens >tokens.txt 2>&1 || { cat tokens.txt; fail "p11tool --list-tokens failed"; }
 cat tokens.txt
