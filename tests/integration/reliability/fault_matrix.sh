@@ -86,6 +86,23 @@ row() {
   [[ $verdict == ok* ]] || { echo "--- $fault × $op:"; cat p.out p.err; } >&2
 }
 
+# faulted_check OP: a step of the faulted flow (before the last pause) that reported CKR_OK must
+# have produced the right output: the signature verifies with the card's certificate, the
+# certificate read is the card's. Prints the problem, if any, for row's PROBLEMS.
+faulted_check() {
+  local b
+  b=$(before)
+  case $1 in
+    sign) if [[ $b == *"sign=CKR_OK"* ]] && ! sig_ok s1.sig "$W/pkiA/sign.pem"; then
+        echo "; the faulted flow's sign said CKR_OK but its signature does not verify"
+      fi ;;
+    read) if [[ $b == *"read=CKR_OK"* ]] && ! cmp -s r1.der "$W/pkiA/auth.der"; then
+        echo "; the faulted flow's read said CKR_OK but the certificate is not the card's"
+      fi ;;
+  esac
+  return 0
+}
+
 apdu_name() {
   local c=$1
   case $c in
@@ -137,18 +154,19 @@ for op in login read sign; do
   # Before the first APDU: the card is gone when the flow starts.
   remove_now
   insert_hook() { control insert; wait_present; }
+  rm -f r1.der s1.sig
   # shellcheck disable=SC2086
   probe insert_hook ${FLOW[$op]} pause ${RECOVER[$op]}
-  row "card removed before the first APDU" "$op"
+  row "card removed before the first APDU" "$op" "$(faulted_check "$op")"
   for ((n = 1; n <= count; n++)); do
     stop_card
     start_card pkiA --fail-after "$n"
-    rm -f r2.der s2.sig
+    rm -f r1.der s1.sig r2.der s2.sig
     # shellcheck disable=SC2086
     probe reinsert ${FLOW[$op]} pause ${RECOVER[$op]}
-    extra=""
-    [[ $op == sign ]] && { sig_ok s2.sig "$W/pkiA/sign.pem" || extra="recovered signature does not verify"; }
-    [[ $op == read ]] && { cmp -s r2.der "$W/pkiA/auth.der" || extra="recovered certificate differs"; }
+    extra=$(faulted_check "$op")
+    [[ $op == sign ]] && { sig_ok s2.sig "$W/pkiA/sign.pem" || extra="$extra; recovered signature does not verify"; }
+    [[ $op == read ]] && { cmp -s r2.der "$W/pkiA/auth.der" || extra="$extra; recovered certificate differs"; }
     row "removed after APDU $n/$count ($(apdu_name "${cmds[n - 1]}"))" "$op" "$extra"
   done
 done
@@ -264,11 +282,11 @@ for ((n = 1; n <= sign_count; n++)); do
     [[ $answer == DEADBEEF ]] && ((n % 5 != 0)) && continue
     stop_card
     start_card pkiA --answer-hex "$answer" --answer-sw-after $((n - 1))
-    rm -f s2.sig
+    rm -f s1.sig s2.sig
     # shellcheck disable=SC2086
     probe true ${FLOW[sign]} close pause open 1 login ABC123 sign s2.sig close
-    extra=""
-    sig_ok s2.sig "$W/pkiA/sign.pem" || extra="no good signature afterwards"
+    extra=$(faulted_check sign)
+    sig_ok s2.sig "$W/pkiA/sign.pem" || extra="$extra; no good signature afterwards"
     row "answer $n/$sign_count is '$answer'" "sign" "$extra"
   done
 done
