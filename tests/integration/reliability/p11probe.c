@@ -147,7 +147,7 @@ struct loop_args {
   const char* pin;
   double seconds;
   int id;
-  unsigned long signatures, errors;
+  unsigned long attempts, signatures, relogins, errors;
 };
 
 static double now(void) {
@@ -161,6 +161,15 @@ static double now(void) {
  * CKR_USER_NOT_LOGGED_IN (another worker's C_Logout / last C_CloseSession in between). */
 static int documented(CK_RV rv) {
   return rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN || rv == CKR_USER_NOT_LOGGED_IN;
+}
+
+enum { MAX_RELOGINS = 3 };
+
+/* The session's token is no longer logged in (C_GetSessionInfo shows a public session). */
+static int login_lost(CK_SESSION_HANDLE s) {
+  CK_SESSION_INFO info;
+  return p11->C_GetSessionInfo(s, &info) == CKR_OK &&
+         (info.state == CKS_RO_PUBLIC_SESSION || info.state == CKS_RW_PUBLIC_SESSION);
 }
 
 static void* loop(void* p) {
@@ -179,15 +188,25 @@ static void* loop(void* p) {
       printf("worker %d login %s\n", a->id, rv_name(rv));
       ++a->errors;
     }
+    /* Every attempt must end in a verified signature. The only way to fail is to have lost the
+     * login (another process's C_Logout or last C_CloseSession clears the card's PIN state, and
+     * may do so again between a re-login and the signature): the session then shows a public
+     * state, and the worker logs in again, at most MAX_RELOGINS times per attempt. */
     for (int i = 0; i < 3; ++i) {
+      ++a->attempts;
       rv = do_sign(s, a->pin, NULL, 1, CK_INVALID_HANDLE);
-      if (rv == CKR_USER_NOT_LOGGED_IN) {
-        /* Another process logged the card out (C_Logout / its last session closed): log in again. */
-        p11->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)a->pin, strlen(a->pin));
+      for (int r = 0; rv != CKR_OK && r < MAX_RELOGINS && login_lost(s); ++r) {
+        ++a->relogins;
+        CK_RV lrv = p11->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)a->pin, strlen(a->pin));
+        if (lrv != CKR_OK && lrv != CKR_USER_ALREADY_LOGGED_IN) {
+          printf("worker %d re-login %s\n", a->id, rv_name(lrv));
+          break;
+        }
+        rv = do_sign(s, a->pin, NULL, 1, CK_INVALID_HANDLE);
       }
       if (rv == CKR_OK) {
         ++a->signatures;
-      } else if (!documented(rv)) {
+      } else {
         printf("worker %d sign %s\n", a->id, rv_name(rv));
         ++a->errors;
       }
@@ -206,16 +225,18 @@ static void run_loops(int n, CK_SLOT_ID slot, const char* pin, double seconds) {
   struct loop_args args[64];
   if (n > 64) n = 64;
   for (int i = 0; i < n; ++i) {
-    args[i] = (struct loop_args){slot, pin, seconds, i, 0, 0};
+    args[i] = (struct loop_args){slot, pin, seconds, i, 0, 0, 0, 0};
     pthread_create(&th[i], NULL, loop, &args[i]);
   }
-  unsigned long sigs = 0, errs = 0;
+  unsigned long attempts = 0, sigs = 0, relogins = 0, errs = 0;
   for (int i = 0; i < n; ++i) {
     pthread_join(th[i], NULL);
+    attempts += args[i].attempts;
     sigs += args[i].signatures;
+    relogins += args[i].relogins;
     errs += args[i].errors;
   }
-  printf("loop signatures %lu errors %lu\n", sigs, errs);
+  printf("loop signatures %lu errors %lu attempts %lu relogins %lu\n", sigs, errs, attempts, relogins);
   fflush(stdout);
 }
 
