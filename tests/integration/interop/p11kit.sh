@@ -90,6 +90,36 @@ as_user p11tool --list-all-certs "$SIGN_TOKEN_URI" >sign-certs-nologin.txt 2>&1 
 if grep -q 'id=%02' sign-certs-nologin.txt; then fail "signature certificate visible without the password"; fi
 pass "p11tool: auth certificate (subject $subj) listed and exported without login; sign cert hidden"
 
+step "p11tool --login --export of the signature certificate (README: sign.pem)"
+as_user env GNUTLS_PIN=$SIGN_PIN p11tool --login --export "$SIGN_TOKEN_URI;id=%02;type=cert" >sign-export.pem 2>sign-export.err ||
+  { cat sign-export.err; fail "--login --export of the signature certificate failed"; }
+cmp <(openssl x509 -in sign-export.pem -outform DER) "$PKI/sign.der" || fail "exported signature certificate differs from the card's"
+pass "p11tool --login --export: the signature certificate ($(openssl x509 -in sign-export.pem -noout -subject -nameopt RFC2253 | sed 's/^subject=//'))"
+
+step "gnutls-cli through p11-kit's configuration (no --provider), TLS 1.2 with the auth key"
+# The README's form: GnuTLS finds the module through p11-kit (the user configuration above).
+make_server_pki srv
+PORT=4434
+gnutls-serv -p $PORT --x509certfile srv/srv.pem --x509keyfile srv/srv_key.pem \
+  --x509cafile "$PKI/auth_ca.pem" --require-client-cert --verify-client-cert --priority NORMAL >serv.log 2>&1 &
+srv=$!
+trap 'stop_pid $srv' EXIT
+wait_port $PORT $srv
+sigs0=$(grep -c '^> 802A0080' "$JPKI_CARD_LOG" || true)
+printf 'GET / HTTP/1.0\r\n\r\n' | as_user env GNUTLS_PIN=$AUTH_PIN timeout 30 gnutls-cli -p $PORT 127.0.0.1 \
+  --x509cafile srv/srv_ca.pem --priority NORMAL:-VERS-ALL:+VERS-TLS1.2 \
+  --x509certfile "$AUTH_TOKEN_URI;id=%01;type=cert" --x509keyfile "$AUTH_TOKEN_URI;id=%01;type=private" \
+  >cli.log 2>&1 || { cat cli.log serv.log; fail "gnutls-cli through p11-kit failed"; }
+expect_grep '^- Handshake was completed' cli.log "handshake through p11-kit not completed"
+for _ in $(seq 50); do grep -q '^- MAC:' serv.log && break; sleep 0.1; done
+expect_grep '^- Status: The certificate is trusted' serv.log "server did not verify the card's certificate"
+expect_grep "^	Subject: CN=$AUTH_CN,C=JP\$" serv.log "server did not see the card's certificate subject"
+sigs1=$(grep -c '^> 802A0080' "$JPKI_CARD_LOG" || true)
+((sigs1 == sigs0 + 1)) || fail "expected one card signature for the handshake ($sigs0 -> $sigs1)"
+stop_pid $srv
+trap - EXIT
+pass "gnutls-cli found the module through p11-kit and the server trusted CN=$AUTH_CN"
+
 step "p11tool --login --list-privkeys (both tokens)"
 as_user env GNUTLS_PIN=$AUTH_PIN p11tool --login --list-privkeys "$AUTH_TOKEN_URI" >auth-keys.txt 2>&1 || { cat auth-keys.txt; fail "--list-privkeys (auth) failed"; }
 cat auth-keys.txt
