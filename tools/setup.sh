@@ -17,7 +17,7 @@ PACKAGES=(
 # clang 19 runtime is libclang-rt-dev, bookworm's clang 14 has libclang-rt-14-dev).
 if [[ ${JPKI_SETUP_TESTS:-0} == 1 ]]; then
   PACKAGES+=(tmux libxmlsec1-nss libxmlsec1-dev firefox-esr chromium xvfb xdotool imagemagick
-    tesseract-ocr clang 'libclang-rt-dev|libclang-rt-14-dev' valgrind gdb bc pkcs11-provider)
+    tesseract-ocr clang 'libclang-rt-dev|libclang-rt-14-dev' valgrind gdb bc pkcs11-provider poppler-utils openssh-client openssh-server p11-kit-modules git)
 fi
 
 if [[ $(id -u) == 0 ]]; then
@@ -28,8 +28,18 @@ else
   SUDO=(false)
 fi
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-has_candidate() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'; }
+# (Output captured first: with pipefail, grep -q ending early would make the writer's SIGPIPE the
+# pipeline's status.)
+installed() {
+  local status
+  status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
+  [[ $status == *'install ok installed'* ]]
+}
+has_candidate() {
+  local policy
+  policy=$(apt-cache policy "$1" 2>/dev/null) || return 1
+  grep -q 'Candidate: [^(]' <<<"$policy"
+}
 
 # Debian 12 has pkcs11-provider only in bookworm-backports (part of the Debian archive). Its list
 # is added with the archive's default low priority, so nothing else is taken from it.

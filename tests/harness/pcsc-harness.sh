@@ -82,7 +82,8 @@ export JPKI_CARD_CTL="$JPKI_WORK/card0.ctl"
 # namespaces, so every client would be refused. 1.9 (Debian 12) has no polkit and no such option:
 # ask pcscd, do not assume. Exported for scripts that start pcscd themselves (fault_lib.sh).
 JPKI_PCSCD_ARGS="-f"
-if pcscd --help 2>&1 | grep -q -- '--disable-polkit'; then JPKI_PCSCD_ARGS+=" --disable-polkit"; fi
+pcscd_help=$(pcscd --help 2>&1 || true)   # captured: grep -q in a pipe could SIGPIPE pcscd
+if [[ $pcscd_help == *--disable-polkit* ]]; then JPKI_PCSCD_ARGS+=" --disable-polkit"; fi
 export JPKI_PCSCD_ARGS
 if ((!pcscd)); then "$@"; exit; fi
 ((readers)) && cat >"$JPKI_WORK/reader.conf.d/vpcd" <<CONF
