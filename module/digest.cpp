@@ -41,7 +41,7 @@ CK_RV digestBody(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR out, CK_UL
   if (op == nullptr) {
     return CKR_OPERATION_NOT_INITIALIZED;
   }
-  if (op->multipart) {
+  if (!claimPart(op->part, Part::Single)) {
     return CKR_OPERATION_ACTIVE;
   }
   if (auto rv = checkOutput(out, outLen, static_cast<std::size_t>(EVP_MD_get_size(op->md)))) {
@@ -59,7 +59,9 @@ CK_RV digestUpdateBody(Call& c, CK_BYTE_PTR part, CK_ULONG len) {
   if (op == nullptr) {
     return CKR_OPERATION_NOT_INITIALIZED;
   }
-  op->multipart = true;
+  if (!claimPart(op->part, Part::Multi)) {
+    return CKR_OPERATION_ACTIVE;
+  }
   hashUpdate(op->ctx.get(), view(part, len));
   return CKR_OK;
 }
@@ -71,6 +73,9 @@ CK_RV digestFinalBody(Call& c, CK_BYTE_PTR out, CK_ULONG_PTR outLen) {
   auto* op = std::get_if<DigestOp>(&c.session->op);
   if (op == nullptr) {
     return CKR_OPERATION_NOT_INITIALIZED;
+  }
+  if (!claimPart(op->part, Part::Multi)) {
+    return CKR_OPERATION_ACTIVE;
   }
   if (auto rv = checkOutput(out, outLen, static_cast<std::size_t>(EVP_MD_get_size(op->md)))) {
     return *rv;

@@ -32,6 +32,8 @@ CK_RV closeAllSessions(Call& c, CK_SLOT_ID id);
 CK_RV getSessionInfo(Call& c, CK_SESSION_INFO_PTR info);
 CK_RV login(Call& c, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG pinLen);
 CK_RV logout(Call& c);
+CK_RV setPin(Call& c, CK_UTF8CHAR_PTR oldPin, CK_ULONG oldLen, CK_UTF8CHAR_PTR newPin,
+             CK_ULONG newLen);
 
 // attributes.cpp
 CK_RV getAttributeValue(Call& c, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_PTR tmpl, CK_ULONG count);
@@ -114,12 +116,22 @@ MdCtx newDigest(const EVP_MD* md);
 void hashUpdate(EVP_MD_CTX* ctx, ByteView data);
 Bytes hashFinal(EVP_MD_CTX* ctx);
 
+// Makes the operation single- or multi-part (state.h, Part); false if it already is the other.
+inline bool claimPart(Part& part, Part want) {
+  if (part == Part::Open) {
+    part = want;
+  }
+  return part == want;
+}
+
 // C_SignUpdate / C_VerifyUpdate: the part goes into the hash (hash-and-sign mechanisms) or is kept
 // as it is (CKM_RSA_PKCS) up to rawLimit bytes in all; past that the operation ends with
 // CKR_DATA_LEN_RANGE.
 template <class Op>
 CK_RV absorbPart(Session& session, Op& op, ByteView part, std::size_t rawLimit) {
-  op.multipart = true;
+  if (!claimPart(op.part, Part::Multi)) {
+    return CKR_OPERATION_ACTIVE;  // C_Sign / C_Verify was called: single-part
+  }
   if (op.md != nullptr) {
     hashUpdate(op.ctx.get(), part);
     return CKR_OK;

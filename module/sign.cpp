@@ -121,7 +121,7 @@ CK_RV signBody(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULON
   if (op == nullptr) {
     return CKR_OPERATION_NOT_INITIALIZED;
   }
-  if (op->multipart) {
+  if (!claimPart(op->part, Part::Single)) {
     return CKR_OPERATION_ACTIVE;  // C_SignUpdate started: finish with C_SignFinal
   }
   if (op->md == nullptr && (len == 0 || len > layout::kMaxSignInput)) {
@@ -152,6 +152,9 @@ CK_RV signFinalBody(Call& c, CK_BYTE_PTR sig, CK_ULONG_PTR sigLen) {
   auto* op = std::get_if<SignOp>(&c.session->op);
   if (op == nullptr) {
     return CKR_OPERATION_NOT_INITIALIZED;
+  }
+  if (!claimPart(op->part, Part::Multi)) {
+    return CKR_OPERATION_ACTIVE;  // C_Sign was called: single-part
   }
   if (op->md == nullptr && op->data.empty()) {
     c.session->op = std::monostate{};

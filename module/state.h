@@ -115,6 +115,11 @@ struct PkeyDeleter {
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 
+// v2.40 §5.10-5.12: the first C_Digest/C_Sign/C_Verify (a length query included) makes an
+// operation single-part, the first C_*Update or C_*Final multi-part; the other kind then answers
+// CKR_OPERATION_ACTIVE and ends it.
+enum class Part { Open, Single, Multi };
+
 struct FindOp {
   std::vector<CK_OBJECT_HANDLE> results;
   std::size_t next = 0;
@@ -125,7 +130,7 @@ struct SignOp {
   const EVP_MD* md = nullptr;  // null for CKM_RSA_PKCS
   MdCtx ctx;                   // hash-and-sign
   Bytes data;                  // CKM_RSA_PKCS: the data to sign
-  bool multipart = false;
+  Part part = Part::Open;
   bool needContextLogin = false;  // CKA_ALWAYS_AUTHENTICATE key
   bool contextLoggedIn = false;
   std::size_t sigLen = 256;
@@ -135,14 +140,14 @@ struct VerifyOp {
   const EVP_MD* md = nullptr;
   MdCtx ctx;
   Bytes data;
-  bool multipart = false;
+  Part part = Part::Open;
   Pkey key;
   std::size_t sigLen = 256;
 };
 struct DigestOp {
   const EVP_MD* md = nullptr;
   MdCtx ctx;
-  bool multipart = false;
+  Part part = Part::Open;
 };
 using Operation = std::variant<std::monostate, FindOp, SignOp, VerifyOp, DigestOp>;
 

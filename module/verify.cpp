@@ -86,7 +86,7 @@ CK_RV verifyBody(Call& c, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_UL
   if (op == nullptr) {
     return CKR_OPERATION_NOT_INITIALIZED;
   }
-  if (op->multipart) {
+  if (!claimPart(op->part, Part::Single)) {
     return CKR_OPERATION_ACTIVE;
   }
   EndOperation end{*c.session};
@@ -111,6 +111,9 @@ CK_RV verifyFinalBody(Call& c, CK_BYTE_PTR sig, CK_ULONG sigLen) {
   auto* op = std::get_if<VerifyOp>(&c.session->op);
   if (op == nullptr) {
     return CKR_OPERATION_NOT_INITIALIZED;
+  }
+  if (!claimPart(op->part, Part::Multi)) {
+    return CKR_OPERATION_ACTIVE;  // C_Verify was called: single-part
   }
   EndOperation end{*c.session};
   return check(*op, messageInput(*op, {}), view(sig, sigLen));

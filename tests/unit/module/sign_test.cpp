@@ -291,5 +291,58 @@ TEST_F(ModuleTest, SoftwareDigests) {
   EXPECT_EQ(f->C_DigestInit(a, &bad), CKR_MECHANISM_INVALID);
 }
 
+// v2.40 §5.10-5.12: once the single-part function was called (a length query is enough), the
+// multi-part ones answer CKR_OPERATION_ACTIVE and end the operation; and the other way round.
+TEST_F(ModuleTest, SingleAndMultiPartDoNotMix) {
+  CK_SESSION_HANDLE a = open(kAuthSlot);
+  ASSERT_EQ(login(a, CKU_USER, kAuthPin), CKR_OK);
+  const CK_OBJECT_HANDLE key = findOne(a, CKO_PRIVATE_KEY, 1);
+  const CK_OBJECT_HANDLE pub = findOne(a, CKO_PUBLIC_KEY, 1);
+  CK_MECHANISM sha{CKM_SHA256, nullptr, 0}, rsa{CKM_SHA256_RSA_PKCS, nullptr, 0};
+  CK_BYTE data[3] = {'a', 'b', 'c'}, out[256] = {};
+  CK_ULONG len = 0;
+  // Digest: single then multi.
+  ASSERT_EQ(f->C_DigestInit(a, &sha), CKR_OK);
+  ASSERT_EQ(f->C_Digest(a, data, 3, nullptr, &len), CKR_OK);
+  len = sizeof out;
+  EXPECT_EQ(f->C_DigestFinal(a, out, &len), CKR_OPERATION_ACTIVE);
+  len = sizeof out;
+  EXPECT_EQ(f->C_Digest(a, data, 3, out, &len), CKR_OPERATION_NOT_INITIALIZED) << "not ended";
+  ASSERT_EQ(f->C_DigestInit(a, &sha), CKR_OK);
+  ASSERT_EQ(f->C_Digest(a, data, 3, nullptr, &len), CKR_OK);
+  EXPECT_EQ(f->C_DigestUpdate(a, data, 3), CKR_OPERATION_ACTIVE);
+  EXPECT_EQ(f->C_DigestUpdate(a, data, 3), CKR_OPERATION_NOT_INITIALIZED) << "not ended";
+  // Digest: multi then single.
+  ASSERT_EQ(f->C_DigestInit(a, &sha), CKR_OK);
+  ASSERT_EQ(f->C_DigestUpdate(a, data, 3), CKR_OK);
+  len = sizeof out;
+  EXPECT_EQ(f->C_Digest(a, data, 3, out, &len), CKR_OPERATION_ACTIVE);
+  EXPECT_EQ(f->C_DigestUpdate(a, data, 3), CKR_OPERATION_NOT_INITIALIZED) << "not ended";
+  // Sign: a length query makes it single-part; C_SignUpdate / C_SignFinal end it.
+  ASSERT_EQ(f->C_SignInit(a, &rsa, key), CKR_OK);
+  ASSERT_EQ(f->C_Sign(a, data, 3, nullptr, &len), CKR_OK);
+  EXPECT_EQ(f->C_SignUpdate(a, data, 3), CKR_OPERATION_ACTIVE);
+  len = sizeof out;
+  EXPECT_EQ(f->C_SignFinal(a, out, &len), CKR_OPERATION_NOT_INITIALIZED) << "not ended";
+  ASSERT_EQ(f->C_SignInit(a, &rsa, key), CKR_OK);
+  ASSERT_EQ(f->C_Sign(a, data, 3, nullptr, &len), CKR_OK);
+  len = sizeof out;
+  EXPECT_EQ(f->C_SignFinal(a, out, &len), CKR_OPERATION_ACTIVE);
+  ASSERT_EQ(f->C_SignInit(a, &rsa, key), CKR_OK);
+  ASSERT_EQ(f->C_SignUpdate(a, data, 3), CKR_OK);
+  len = sizeof out;
+  EXPECT_EQ(f->C_Sign(a, data, 3, out, &len), CKR_OPERATION_ACTIVE);
+  // Verify: the same rules.
+  ASSERT_EQ(f->C_VerifyInit(a, &rsa, pub), CKR_OK);
+  ASSERT_EQ(f->C_VerifyUpdate(a, data, 3), CKR_OK);
+  EXPECT_EQ(f->C_Verify(a, data, 3, out, 256), CKR_OPERATION_ACTIVE);
+  EXPECT_EQ(f->C_VerifyFinal(a, out, 256), CKR_OPERATION_NOT_INITIALIZED) << "not ended";
+  // A full single-part signature still works after all this.
+  ASSERT_EQ(f->C_SignInit(a, &rsa, key), CKR_OK);
+  len = sizeof out;
+  EXPECT_EQ(f->C_Sign(a, data, 3, out, &len), CKR_OK);
+  EXPECT_EQ(len, 256u);
+}
+
 }  // namespace
 }  // namespace jt
