@@ -53,11 +53,14 @@ pass "dpkg -i: $(grep -c . files.txt) paths; module in $moddir, .module in $conf
 
 # --- p11-kit finds the module through the installed .module file ---------------------------------
 p11-kit list-modules >modules.txt 2>&1 || { cat modules.txt; fail "p11-kit list-modules failed"; }
-# p11-kit 0.24 prints "NAME: MODULE" per module, then indented details.
-awk '/^[^ ]/{on = ($1 == "jpki-pkcs11:")} on' modules.txt >ours.txt
+# p11-kit 0.24 prints "NAME: MODULE" per module, 0.25 "module: NAME" and "    path: PATH" (the
+# path resolved); both then indented details.
+awk '/^[^ ]/{on = ($1 == "jpki-pkcs11:" || ($1 == "module:" && $2 == "jpki-pkcs11"))} on' modules.txt >ours.txt
 cat ours.txt
 [[ -s ours.txt ]] || { cat modules.txt; fail "p11-kit list-modules does not show jpki-pkcs11"; }
-expect_grep '^jpki-pkcs11: libjpki-pkcs11.so$' ours.txt "module not loaded by its relative name"
+expect_grep '^module: libjpki-pkcs11.so$' "$confdir/jpki-pkcs11.module" "the .module file does not name the module relatively"
+grep -Eq "^jpki-pkcs11: libjpki-pkcs11.so\$|^ +path: $moddir/libjpki-pkcs11.so\$" ours.txt ||
+  fail "p11-kit did not load the module by its relative name from $moddir"
 [[ $(grep -c '^    token: ' ours.txt) == 2 ]] || fail "p11-kit: expected the card's two tokens"
 expect_grep 'token: JPKI Auth' ours.txt "auth token not listed by p11-kit"
 pass "p11-kit list-modules: jpki-pkcs11 with its two tokens"
