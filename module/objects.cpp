@@ -78,11 +78,17 @@ Bytes ckDate(const ASN1_TIME* time) {
 
 Bytes text(const char* s) { return s == nullptr ? Bytes{} : Bytes(s, s + std::strlen(s)); }
 
+// CKA_ALLOWED_MECHANISMS of the keys: the signature mechanisms of the mechanism table (a key
+// signs, or verifies, with each of them).
 Bytes mechanismArray() {
-  const CK_MECHANISM_TYPE mechs[] = {CKM_RSA_PKCS,        CKM_SHA1_RSA_PKCS,   CKM_SHA224_RSA_PKCS,
-                                     CKM_SHA256_RSA_PKCS, CKM_SHA384_RSA_PKCS, CKM_SHA512_RSA_PKCS};
-  const auto* p = reinterpret_cast<const std::uint8_t*>(mechs);
-  return Bytes(p, p + sizeof mechs);
+  Bytes out;
+  for (const MechDef& m : mechanismTable()) {
+    if ((m.flags & CKF_SIGN) != 0) {
+      const auto* p = reinterpret_cast<const std::uint8_t*>(&m.type);
+      out.insert(out.end(), p, p + sizeof m.type);
+    }
+  }
+  return out;
 }
 
 // What the object table alone fixes: no card access.
