@@ -1,7 +1,7 @@
 // Command APDU encoding and the named factories for the commands the JPKI AP understands.
 // References: ISO/IEC 7816-4:2020 §5.1 (command-response pairs, short/extended Lc/Le),
-// §11.1.1 SELECT, §11.2.3 READ BINARY, §11.5.6 VERIFY, §11.5.3 GET CHALLENGE; the JPKI
-// deviations are described in shared/reference/jpki-card.md §3.
+// §11.1.1 SELECT, §11.2.3 READ BINARY, §11.5.6 VERIFY, §11.5.7 CHANGE REFERENCE DATA, §11.5.3 GET
+// CHALLENGE; the JPKI deviations are described in shared/reference/jpki-card.md §3.
 #include <string>
 
 #include "jpki/apdu.h"
@@ -136,6 +136,19 @@ Command verifyStatus() {
   Command c;
   c.ins = 0x20;
   c.p2 = 0x80;
+  return c;
+}
+
+// CHANGE REFERENCE DATA with P1=01 ("new reference data only": the card checks the current PIN
+// through the VERIFY that must precede it on the same EF) and P2=80 (the PIN of the current EF);
+// the new PIN in plain ASCII like VERIFY's (§3.5, [C1]: jpki/myna, myna-card).
+Command changeReferenceData(ByteView newPin) {
+  Command c;
+  c.ins = 0x24;
+  c.p1 = 0x01;
+  c.p2 = 0x80;
+  c.data.assign(newPin.begin(), newPin.end());
+  c.sensitive = true;
   return c;
 }
 

@@ -685,6 +685,60 @@ VerifyResult JpkiCard::verify(KeyRole role, ByteView pin) {
   throwSw(r.sw, "VERIFY", true);
 }
 
+// jpki-card.md §3.5: SELECT PIN EF, VERIFY the current PIN, CHANGE REFERENCE DATA P1=01 (new value
+// only) on the same EF, all in one transaction. The card is said to check the new value's format
+// itself [C1]; which SW a real card gives for a bad one is not documented, so 6A80 (ISO: incorrect
+// data) and 6700 (wrong length) both count as a refused value [I].
+ChangePinResult JpkiCard::changePin(KeyRole role, ByteView currentPin, ByteView newPin) {
+  const layout::KeyInfo& info = layout::key(role);
+  const std::size_t index = roleIndex(role);
+  std::string reason;
+  std::optional<SecretBytes> current = normalisePin(role, currentPin, &reason);
+  if (!current) {
+    throw Error(Errc::PinFormat, "current PIN refused before reaching the card: " + reason);
+  }
+  std::optional<SecretBytes> replacement = normalisePin(role, newPin, &reason);
+  if (!replacement) {
+    throw Error(Errc::NewPinFormat, "new PIN refused before reaching the card: " + reason);
+  }
+
+  Batch batch(*this);  // the VERIFY below and the CHANGE share one transaction
+  const VerifyResult verified = verify(role, current->view());
+  current->clear();
+  if (verified.outcome != VerifyOutcome::Ok) {
+    return {verified.outcome == VerifyOutcome::Locked ? ChangePinOutcome::Locked
+                                                      : ChangePinOutcome::WrongPin,
+            verified.triesLeft};
+  }
+
+  SessionRef session(*state_);
+  selectPinEf(*session, role);  // still the current EF after the VERIFY: no APDU
+  apdu::Command command = apdu::changeReferenceData(replacement->view());
+  replacement->clear();
+  apdu::Response r;
+  try {
+    r = session->send(command);
+  } catch (const Error& e) {
+    secureWipe(command.data.data(), command.data.size());
+    throw Error(e.code(),
+                std::string(e.what()) +
+                    " (CHANGE REFERENCE DATA was sent: whether the PIN was changed is unknown)",
+                e.sw());
+  }
+  secureWipe(command.data.data(), command.data.size());
+
+  if (r.ok()) {
+    return {ChangePinOutcome::Ok, info.maxTries};
+  }
+  if (r.sw == 0x6A80 || r.sw == 0x6700) {
+    return {ChangePinOutcome::NewPinRefused, info.maxTries};
+  }
+  if (r.sw == 0x6982) {
+    state_->verified[index] = false;  // the card does not hold the VERIFY it just answered 9000
+  }
+  throwSw(r.sw, "CHANGE REFERENCE DATA", true);
+}
+
 Bytes JpkiCard::sign(KeyRole role, ByteView digestInfo) {
   const std::size_t index = roleIndex(role);
   if (digestInfo.empty() || digestInfo.size() > layout::kMaxSignInput) {

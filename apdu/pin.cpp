@@ -8,19 +8,23 @@
 namespace jpki {
 
 namespace {
-void setReason(std::string* reason, const char* text) {
+void refuse(std::string* reason, PinFault* fault, PinFault which, const char* text) {
   if (reason != nullptr) {
     *reason = text;
+  }
+  if (fault != nullptr) {
+    *fault = which;
   }
 }
 }  // namespace
 
-std::optional<SecretBytes> normalisePin(KeyRole role, ByteView pin, std::string* reason) {
+std::optional<SecretBytes> normalisePin(KeyRole role, ByteView pin, std::string* reason,
+                                        PinFault* fault) {
   const layout::KeyInfo& info = layout::key(role);
   if (pin.size() < info.minPinLen || pin.size() > info.maxPinLen) {
-    setReason(reason, role == KeyRole::Auth
-                          ? "user authentication PIN must be exactly 4 digits"
-                          : "signature password must be 6 to 16 characters");
+    refuse(reason, fault, PinFault::Length,
+           role == KeyRole::Auth ? "user authentication PIN must be exactly 4 digits"
+                                 : "signature password must be 6 to 16 characters");
     return std::nullopt;
   }
   SecretBytes out;
@@ -36,9 +40,9 @@ std::optional<SecretBytes> normalisePin(KeyRole role, ByteView pin, std::string*
       good = (v >= 'A' && v <= 'Z') || (v >= '0' && v <= '9');
     }
     if (!good) {
-      setReason(reason, role == KeyRole::Auth
-                            ? "user authentication PIN may only contain the digits 0-9"
-                            : "signature password may only contain A-Z and 0-9");
+      refuse(reason, fault, PinFault::Characters,
+             role == KeyRole::Auth ? "user authentication PIN may only contain the digits 0-9"
+                                   : "signature password may only contain A-Z and 0-9");
       return std::nullopt;
     }
     out.push_back(v);

@@ -41,7 +41,8 @@ using namespace jpki::module;  // NOLINT(google-build-using-namespace): entry po
 CK_RV unsupported(const char* fn, CK_SESSION_HANDLE h) {
   return dispatch(fn, Pre::Session, h, [](Call&) { return CKR_FUNCTION_NOT_SUPPORTED; });
 }
-// Writes: the token is write-protected (after the argument and session checks).
+// Object writes and C_InitPIN: the token is write-protected (after the argument and session
+// checks). C_SetPIN is not among them: the user's PIN can change (session.cpp).
 CK_RV writeProtected(const char* fn, CK_SESSION_HANDLE h, bool argsOk) {
   return dispatch(fn, Pre::Session, h,
                   [&](Call&) { return argsOk ? CKR_TOKEN_WRITE_PROTECTED : CKR_ARGUMENTS_BAD; });
@@ -65,7 +66,7 @@ CK_RV C_GetMechanismInfo(CK_SLOT_ID s, CK_MECHANISM_TYPE t, CK_MECHANISM_INFO_PT
 CK_RV C_WaitForSlotEvent(CK_FLAGS f, CK_SLOT_ID_PTR s, CK_VOID_PTR r) { return dispatch("C_WaitForSlotEvent", [&](Call& c) { return waitForSlotEvent(c, f, s, r); }); }
 CK_RV C_InitToken(CK_SLOT_ID s, CK_UTF8CHAR_PTR p, CK_ULONG n, CK_UTF8CHAR_PTR l) { return dispatch("C_InitToken", [&](Call& c) { findSlot(c.st, s); return (p == nullptr && n != 0) || l == nullptr ? CKR_ARGUMENTS_BAD : CKR_TOKEN_WRITE_PROTECTED; }); }
 CK_RV C_InitPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR p, CK_ULONG n) { return writeProtected("C_InitPIN", h, p != nullptr || n == 0); }
-CK_RV C_SetPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR o, CK_ULONG on, CK_UTF8CHAR_PTR p, CK_ULONG n) { return writeProtected("C_SetPIN", h, (o != nullptr || on == 0) && (p != nullptr || n == 0)); }
+CK_RV C_SetPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR o, CK_ULONG on, CK_UTF8CHAR_PTR p, CK_ULONG n) { return dispatch("C_SetPIN", Pre::Session, h, [&](Call& c) { return setPin(c, o, on, p, n); }); }
 
 // ---- sessions ----
 CK_RV C_OpenSession(CK_SLOT_ID s, CK_FLAGS f, CK_VOID_PTR, CK_NOTIFY, CK_SESSION_HANDLE_PTR h) { return dispatch("C_OpenSession", [&](Call& c) { return openSession(c, s, f, h); }); }

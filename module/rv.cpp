@@ -23,11 +23,12 @@ CK_RV rvFromError(const jpki::Error& e, bool sessionScope) noexcept {
       return sessionScope ? CKR_USER_NOT_LOGGED_IN : CKR_DEVICE_ERROR;
     case Errc::InvalidInput:
       return sessionScope ? CKR_DATA_LEN_RANGE : CKR_ARGUMENTS_BAD;
-    // PIN outcomes are C_Login's own codes (session.cpp translates them there); anywhere else a
-    // "PIN locked" status word is a card answering nonsense (CKR_PIN_LOCKED is not permitted for,
-    // e.g., C_OpenSession or C_Sign).
+    // PIN outcomes are C_Login's and C_SetPIN's own codes (session.cpp translates them there);
+    // anywhere else a "PIN locked" status word is a card answering nonsense (CKR_PIN_LOCKED is not
+    // permitted for, e.g., C_OpenSession or C_Sign).
     case Errc::PinLocked:
     case Errc::PinFormat:
+    case Errc::NewPinFormat:
     case Errc::NoService:
     case Errc::CardReset:
     case Errc::Timeout:

@@ -9,6 +9,8 @@
 // C_CloseAllSessions: "the user is logged out"); the card's verified state is cleared too unless
 // the other token of the same card is still logged in, so no verified PIN lingers on the card
 // for another process to use.
+//
+// C_SetPIN changes the token's PIN on the card (JpkiCard::changePin, jpki-card.md §3.5).
 #include "log.h"
 #include "ops.h"
 
@@ -78,8 +80,8 @@ CK_RV openSession(Call& c, CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE_PTR 
   }
   syncReaders(c.st);
   Slot& slot = findSlot(c.st, id);
-  // Read-write sessions are allowed (some callers always ask for one); every write fails with
-  // CKR_TOKEN_WRITE_PROTECTED.
+  // Read-write sessions are allowed: C_SetPIN needs one (v2.40 §5.6), some callers always ask for
+  // one; every object write fails with CKR_TOKEN_WRITE_PROTECTED.
   Session s;
   s.token = ensureToken(c.st, slot);
   s.handle = newSessionHandle();
@@ -186,6 +188,113 @@ CK_RV login(Call& c, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG pinLen) {
       return CKR_PIN_INCORRECT;  // the next attempt after the last try gets CKR_PIN_LOCKED
     case VerifyOutcome::Locked:
       return CKR_PIN_LOCKED;
+  }
+  return CKR_GENERAL_ERROR;
+}
+
+namespace {
+
+// Errors after which the card may no longer be reached (the guard deals with them): no logout is
+// attempted, it would only fail or wait for the card-timeout again.
+bool transportLevel(Errc code) {
+  switch (code) {
+    case Errc::NoService:
+    case Errc::NoReader:
+    case Errc::NoCard:
+    case Errc::CardRemoved:
+    case Errc::CardReset:
+    case Errc::CardReplaced:
+    case Errc::Timeout:
+    case Errc::Sharing:
+    case Errc::Transport:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+// v2.40 §5.6 C_SetPIN: changes the PIN of the user who is logged in, or the CKU_USER PIN when the
+// session is not logged in; here always the token's one PIN (no SO). Only in the "R/W Public
+// Session" and "R/W User Functions" states: a R/O session gets CKR_SESSION_READ_ONLY. The token
+// keeps CKF_WRITE_PROTECTED (objects only, token.cpp).
+//
+// The new PIN obeys the rules of the PIN it replaces (normalisePin, the one copy of them): too
+// short or long → CKR_PIN_LEN_RANGE, another character → CKR_PIN_INVALID, with no APDU. A
+// malformed current PIN cannot be the right one: CKR_PIN_INCORRECT, no APDU (as C_Login).
+// JpkiCard::changePin then verifies the current PIN and changes it in one transaction: a wrong
+// one is CKR_PIN_INCORRECT and costs one try (C_GetTokenInfo's COUNT_LOW / FINAL_TRY / LOCKED
+// follow the card's counter), a locked PIN is CKR_PIN_LOCKED without any VERIFY, a new value the
+// card refuses is CKR_PIN_INVALID.
+//
+// Login state: C_SetPIN does not change it. A logged-in token stays logged in (the card keeps the
+// PIN verified through the change); on a token that was not, the VERIFY made for the change is
+// cleared like an ended login (releaseCardLogin). The card drops a verified PIN on a failed
+// VERIFY, so a wrong current PIN on a logged-in token ends that login, as any logout on the card
+// does (Token::loggedIn follows the card).
+//
+// Only C_SetPIN's return codes: SecurityStatus and InvalidInput, which rv.cpp turns into
+// CKR_USER_NOT_LOGGED_IN / CKR_DATA_LEN_RANGE for other session functions, are CKR_DEVICE_ERROR.
+CK_RV setPin(Call& c, CK_UTF8CHAR_PTR oldPin, CK_ULONG oldLen, CK_UTF8CHAR_PTR newPin,
+             CK_ULONG newLen) {
+  if ((oldPin == nullptr && oldLen != 0) || (newPin == nullptr && newLen != 0)) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  if ((c.session->flags & CKF_RW_SESSION) == 0) {
+    return CKR_SESSION_READ_ONLY;
+  }
+  Token& token = *c.session->token;
+  const ByteView current = view(oldPin, oldLen);
+  const ByteView replacement = view(newPin, newLen);
+  std::string reason;
+  PinFault fault = PinFault::Characters;
+  if (!normalisePin(token.role, replacement, &reason, &fault)) {
+    JPKI_LOG_DEBUG("C_SetPIN: new PIN refused: %s", reason.c_str());  // never the PIN
+    return fault == PinFault::Length ? CKR_PIN_LEN_RANGE : CKR_PIN_INVALID;
+  }
+
+  Card& card = *token.card;
+  const bool wasLoggedIn = token.loggedIn();
+  JpkiCard::Batch batch(*card.jpki);  // the change and the logout after it: one transaction
+  ChangePinResult result;
+  try {
+    result = card.jpki->changePin(token.role, current, replacement);
+  } catch (const Error& e) {
+    if (!wasLoggedIn && !transportLevel(e.code())) {
+      releaseCardLogin(c.st, card);  // e.g. an unexpected answer to the CHANGE after the VERIFY
+    }
+    switch (e.code()) {
+      case Errc::PinLocked:
+        return CKR_PIN_LOCKED;
+      case Errc::PinFormat:
+        JPKI_LOG_DEBUG("C_SetPIN: %s", e.what());
+        return CKR_PIN_INCORRECT;
+      case Errc::NewPinFormat:  // refused above already
+        return CKR_PIN_INVALID;
+      case Errc::SecurityStatus:
+      case Errc::InvalidInput:
+        JPKI_LOG_DEBUG("C_SetPIN: %s", e.what());
+        return CKR_DEVICE_ERROR;
+      default:
+        throw;
+    }
+  }
+  if (!wasLoggedIn) {
+    releaseCardLogin(c.st, card);
+  }
+  switch (result.outcome) {
+    case ChangePinOutcome::Ok:
+      JPKI_LOG_INFO("C_SetPIN: PIN changed");
+      return CKR_OK;
+    case ChangePinOutcome::WrongPin:
+      JPKI_LOG_INFO("C_SetPIN: wrong current PIN, %d tries left", result.triesLeft);
+      return CKR_PIN_INCORRECT;
+    case ChangePinOutcome::Locked:
+      return CKR_PIN_LOCKED;
+    case ChangePinOutcome::NewPinRefused:
+      JPKI_LOG_INFO("C_SetPIN: the card refused the new PIN; the PIN is unchanged");
+      return CKR_PIN_INVALID;
   }
   return CKR_GENERAL_ERROR;
 }

@@ -138,6 +138,11 @@ CK_RV getTokenInfo(Call& c, CK_SLOT_ID id, CK_TOKEN_INFO_PTR info) {
   padCopy(info->manufacturerID, sizeof info->manufacturerID, "J-LIS");
   padCopy(info->model, sizeof info->model, modelName(kind));
   padCopy(info->serialNumber, sizeof info->serialNumber, cardSerial(card));
+  // CKF_WRITE_PROTECTED: no object can be created, changed or deleted. It does not forbid C_SetPIN:
+  // what a write-protected token refuses is the token's choice (v2.40 §3.2, the note on
+  // CKF_WRITE_PROTECTED: changing the user's PIN is one possibility among others), and neither
+  // pkcs11-tool --change-pin nor NSS's PK11_ChangePW checks it, while NSS keeps never choosing this
+  // token when it needs a writable one (key generation, certificate import).
   info->flags =
       CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED | CKF_WRITE_PROTECTED;
   if (pin.triesLeft == 0) {

@@ -17,12 +17,12 @@ const char* usageText() {
   --port N                 vpcd port (default 35963)
   --connect-timeout SEC    give up when vpcd is not reachable within SEC seconds (default 10)
   --pki-dir DIR            load the PKI from DIR, creating missing parts (default: in memory)
-  --state FILE             persist the PIN retry counters in FILE
+  --state FILE             persist the PIN retry counters (and PINs changed on the card) in FILE
   --profile P              normal | no-sign-cert | locked | expired | juki
   --atr HEX                answer-to-reset (default 3BE000FF8131FE4514)
   --auth-pin PIN           user-authentication PIN (default 1234)
   --sign-pin PIN           signature password (default ABC123)
-  --log FILE               append an APDU log (VERIFY data masked)
+  --log FILE               append an APDU log (PINs in VERIFY / CHANGE REFERENCE DATA masked)
   --latency-apdu-ms F      delay per APDU
   --latency-byte-ms F      delay per command+response byte
   --latency-sign-ms F      extra delay per COMPUTE SIGNATURE

@@ -19,6 +19,7 @@ const char* errcName(Errc code) noexcept {
     case Errc::SecurityStatus: return "SecurityStatus";
     case Errc::PinLocked: return "PinLocked";
     case Errc::PinFormat: return "PinFormat";
+    case Errc::NewPinFormat: return "NewPinFormat";
     case Errc::BadResponse: return "BadResponse";
     case Errc::CardStatus: return "CardStatus";
     case Errc::InvalidInput: return "InvalidInput";

@@ -26,6 +26,7 @@ enum class Sw : std::uint16_t {
   ReferenceDataBlocked = 0x6984,  // JPKI: VERIFY on a locked PIN
   ConditionsNotSatisfied = 0x6985,
   NoCurrentEf = 0x6986,
+  WrongData = 0x6A80,  // CHANGE REFERENCE DATA: the new value breaks the PIN's rules
   FileNotFound = 0x6A82,
   WrongP1P2 = 0x6A86,
   WrongP1P2Offset = 0x6B00,  // READ BINARY offset beyond the EF
@@ -46,7 +47,8 @@ struct Command {
   Bytes data;
   // Expected response length: nullopt = no Le (case 1/3); 256 (or 65536 extended) = "00".
   std::optional<std::uint32_t> le;
-  // True for commands whose data is secret (VERIFY): traces print "**" instead of the data.
+  // True for commands whose data is secret (VERIFY, CHANGE REFERENCE DATA): traces print "**"
+  // instead of the data, and the transaction never resends them.
   bool sensitive = false;
 
   // Short APDU encoding; throws Error(InvalidInput) if data > 255 or le > 256. Extended encoding
@@ -62,6 +64,7 @@ Command selectEf(std::uint16_t fid);         // 00 A4 02 0C 02 FID      (no FCI)
 Command readBinary(std::uint16_t offset, std::uint32_t le);  // 00 B0 off Le (le 1..256)
 Command verify(ByteView pin);                // 00 20 00 80 Lc PIN (sensitive)
 Command verifyStatus();                      // 00 20 00 80        (case 1: tries left, no try spent)
+Command changeReferenceData(ByteView newPin);   // 00 24 01 80 Lc PIN (sensitive; after VERIFY)
 Command computeSignature(ByteView digestInfo);  // 80 2A 00 80 Lc data 00
 Command getChallenge(std::uint32_t length);  // 00 84 00 00 Le
 

@@ -25,6 +25,7 @@ enum class Errc {
   SecurityStatus,      // 6982: the PIN for this operation is not verified (login lost or missing)
   PinLocked,           // the PIN's retry counter is exhausted
   PinFormat,           // the PIN was refused locally: it never reached the card
+  NewPinFormat,        // a new PIN (changePin) breaks the rules of the PIN it replaces: never sent
   BadResponse,         // malformed, truncated or unexpected answer from the card
   CardStatus,          // any other unexpected status word (see Error::sw())
   InvalidInput,        // e.g. data to sign longer than the card accepts

@@ -49,12 +49,15 @@ std::uint16_t certEf(CertFile file);
 inline constexpr std::size_t kMaxSignInput = 245;  // k - 11 for RSA-2048 PKCS#1 v1.5
 }  // namespace layout
 
-// PIN format rules, applied before anything reaches the card:
+// PIN format rules, applied before anything reaches the card (the only copy of these rules on the
+// client side: VERIFY, and both values of a PIN change, go through it):
 //   Auth: exactly 4 ASCII digits.
 //   Sign: 6-16 characters of A-Z / 0-9; a-z are upper-cased first (the card stores upper case).
 // Returns the normalised PIN, or nullopt with *reason set (for the debug log; never contains
-// the PIN itself).
-std::optional<SecretBytes> normalisePin(KeyRole role, ByteView pin, std::string* reason);
+// the PIN itself) and *fault saying which rule was broken.
+enum class PinFault { Length, Characters };
+std::optional<SecretBytes> normalisePin(KeyRole role, ByteView pin, std::string* reason,
+                                        PinFault* fault = nullptr);
 
 struct PinStatus {
   int triesLeft = 0;
@@ -66,6 +69,14 @@ enum class VerifyOutcome { Ok, WrongPin, Locked };
 struct VerifyResult {
   VerifyOutcome outcome = VerifyOutcome::WrongPin;
   int triesLeft = 0;  // after the attempt
+};
+
+// WrongPin / Locked: the VERIFY of the current PIN failed, nothing was changed. NewPinRefused: the
+// current PIN was right (its counter is full again) but the card refused the new value.
+enum class ChangePinOutcome { Ok, WrongPin, Locked, NewPinRefused };
+struct ChangePinResult {
+  ChangePinOutcome outcome = ChangePinOutcome::WrongPin;
+  int triesLeft = 0;  // of the current PIN, after its VERIFY
 };
 
 // One card in one reader. Each public method runs in one PC/SC transaction and throws jpki::Error,
@@ -139,6 +150,19 @@ class JpkiCard {
   // (Errc::PinLocked) when the counter is already known to be 0, then VERIFYs; when the counter is
   // unknown an empty VERIFY comes first, so a locked PIN never receives a VERIFY with data.
   VerifyResult verify(KeyRole role, ByteView pin);
+
+  // Changes the PIN of `role` (jpki-card.md §3.5, [C1]). Both values pass normalisePin() before
+  // any APDU: a malformed current PIN is Errc::PinFormat, a malformed new one Errc::NewPinFormat
+  // (the new PIN obeys the rules of the PIN it replaces; a-z upper-cased). Then, in ONE
+  // transaction: the current PIN is verified exactly as by verify() (counter known to be 0:
+  // Errc::PinLocked without an APDU; unknown: an empty VERIFY first, so a locked PIN never receives
+  // a VERIFY with data), and only after its 9000 CHANGE REFERENCE DATA (P1=01) carries the new PIN
+  // to the same PIN EF. Nothing is ever resent; both values are wiped after use. 6A80 or 6700 to
+  // the CHANGE is NewPinRefused; any other status throws (6982: SecurityStatus, 6983/6984:
+  // PinLocked, else CardStatus); a transport error after the CHANGE went out says in its message
+  // that whether the PIN changed is unknown. After Ok or NewPinRefused the PIN stays verified, as
+  // after verify().
+  ChangePinResult changePin(KeyRole role, ByteView currentPin, ByteView newPin);
 
   // Signs a DigestInfo (1..245 bytes) with PKCS#1 v1.5 padding applied by the card.
   // Errc::SecurityStatus when the PIN is not (or no longer) verified.

@@ -108,6 +108,12 @@ OpenCard openCard(const Context& ctx) {
   throw ToolError(Exit::NoCard, "the card was removed");
 }
 
+KeyRole keyOption(const std::string& key) {
+  if (key == "auth") return KeyRole::Auth;
+  if (key == "sign") return KeyRole::Sign;
+  throw ToolError(Exit::Usage, "--key must be auth or sign");
+}
+
 std::optional<bool> signCertIssued(JpkiCard& card) {
   // Through JpkiCard, so its selection guard stays right: a SELECT AID sent behind its back would
   // clear a verified PIN that the client still counts on.

@@ -42,6 +42,9 @@ OpenCard openCard(const Context& ctx);
 const char* kindText(CardKind kind);
 const char* kindId(CardKind kind);  // for --json: my-number-card, juki-card, smartphone, unknown
 
+// The value of --key: auth or sign; anything else is ToolError(Usage).
+KeyRole keyOption(const std::string& key);
+
 // Whether the card has a signature certificate (JpkiCard::certificatePresent: a SELECT of EF 0001,
 // no PIN needed); nullopt when the card answers something unexpected.
 std::optional<bool> signCertIssued(JpkiCard& card);

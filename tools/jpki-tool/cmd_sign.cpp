@@ -41,12 +41,6 @@ constexpr const char* kVerifyUsage =
     "  -i, --in FILE     the signed data\n"
     "  -s, --sig FILE    the signature\n";
 
-KeyRole roleOf(const std::string& key) {
-  if (key == "auth") return KeyRole::Auth;
-  if (key == "sign") return KeyRole::Sign;
-  throw ToolError(Exit::Usage, "--key must be auth or sign");
-}
-
 std::string required(const ParsedArgs& p, const char* name) {
   auto v = p.get(name);
   if (!v || v->empty()) throw ToolError(Exit::Usage, std::string("--") + name + " is required");
@@ -65,7 +59,7 @@ Exit cmdSign(Context ctx, const Args& args) {
   }
   ctx = contextFrom(p, ctx);
   if (!p.positional.empty()) throw ToolError(Exit::Usage, "sign takes no positional arguments");
-  const KeyRole role = roleOf(required(p, "key"));
+  const KeyRole role = keyOption(required(p, "key"));
   const std::string in = required(p, "in");
   const std::string outFile = required(p, "out");
   const Bytes data = readFileBytes(in);

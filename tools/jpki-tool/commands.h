@@ -16,6 +16,7 @@ Exit cmdStatus(Context ctx, const Args& args);
 Exit cmdCerts(Context ctx, const Args& args);
 Exit cmdShow(Context ctx, const Args& args);
 Exit cmdSign(Context ctx, const Args& args);
+Exit cmdChangePin(Context ctx, const Args& args);
 Exit cmdVerify(Context ctx, const Args& args);
 Exit cmdDoctor(Context ctx, const Args& args);
 Exit cmdRegister(Context ctx, const Args& args);

@@ -15,6 +15,7 @@ Exit exitFor(Errc code) noexcept {
     case Errc::PinLocked:
       return Exit::PinLocked;
     case Errc::PinFormat:
+    case Errc::NewPinFormat:
       return Exit::WrongPin;
     default:
       return Exit::Error;

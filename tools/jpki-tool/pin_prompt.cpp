@@ -4,6 +4,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -66,6 +67,11 @@ void writeAll(int fd, const std::string& text) {
 
 }  // namespace
 
+bool ttyAvailable() {
+  const Fd tty(open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  return tty.get() >= 0;
+}
+
 SecretBytes promptHidden(const std::string& prompt) {
   Fd tty(open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (tty.get() < 0) {
@@ -89,21 +95,29 @@ SecretBytes promptHidden(const std::string& prompt) {
   return pin;
 }
 
+std::string pinDescription(KeyRole role) {
+  return role == KeyRole::Auth ? "user authentication PIN (4 digits)"
+                               : "signature password (6-16 letters and digits)";
+}
+
+SecretBytes pinFromEnvironment(const std::string& option, const std::string& var) {
+  char* value = std::getenv(var.c_str());
+  if (value == nullptr) {
+    throw ToolError(Exit::Usage, option + " " + var + ": the variable is not set");
+  }
+  SecretBytes pin;
+  for (const char* p = value; *p != '\0'; ++p) pin.push_back(static_cast<std::uint8_t>(*p));
+  secureWipe(value, std::strlen(value));  // the environment block is writable
+  unsetenv(var.c_str());
+  return pin;
+}
+
 SecretBytes obtainPin(const Context& ctx, KeyRole role) {
   if (!ctx.pinEnv.empty()) {
-    char* value = std::getenv(ctx.pinEnv.c_str());
-    if (value == nullptr) {
-      throw ToolError(Exit::Usage, "--pin-env " + ctx.pinEnv + ": the variable is not set");
-    }
-    SecretBytes pin;
-    for (const char* p = value; *p != '\0'; ++p) pin.push_back(static_cast<std::uint8_t>(*p));
-    secureWipe(value, std::strlen(value));  // the environment block is writable
-    unsetenv(ctx.pinEnv.c_str());
-    return pin;
+    return pinFromEnvironment("--pin-env", ctx.pinEnv);
   }
-  const std::string prompt = role == KeyRole::Auth
-                                 ? "User authentication PIN (4 digits): "
-                                 : "Signature password (6-16 letters and digits): ";
+  std::string prompt = pinDescription(role) + ": ";
+  prompt[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(prompt[0])));
   return promptHidden(prompt);
 }
 

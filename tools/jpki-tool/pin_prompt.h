@@ -12,11 +12,21 @@
 namespace jpki::tool {
 
 const char* pinName(KeyRole role);  // "user authentication PIN" / "signature password"
+// What the prompt asks for: "user authentication PIN (4 digits)" / "signature password (6-16
+// letters and digits)".
+std::string pinDescription(KeyRole role);
 
+// The PIN from --pin-env, else typed on the terminal.
 SecretBytes obtainPin(const Context& ctx, KeyRole role);
+
+// The value of the environment variable `var` named by `option` (--pin-env, --new-pin-env), which
+// is then wiped and removed. ToolError(Exit::Usage) when the variable is not set.
+SecretBytes pinFromEnvironment(const std::string& option, const std::string& var);
 
 // Reads one line from /dev/tty with echo switched off, showing `prompt` there.
 // ToolError(Exit::Usage) when there is no terminal.
 SecretBytes promptHidden(const std::string& prompt);
+// Whether promptHidden() has a terminal to ask on.
+bool ttyAvailable();
 
 }  // namespace jpki::tool

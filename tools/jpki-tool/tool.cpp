@@ -20,6 +20,7 @@ constexpr const char* kMainUsage =
     "  certs       list or export the card's certificates (PEM or DER)\n"
     "  show        the signature certificate's name, address, date of birth and sex\n"
     "  sign        sign a file with either key (raw PKCS#1 v1.5 or detached CMS)\n"
+    "  change-pin  change the user authentication PIN or the signature password\n"
     "  verify      check a signature and its certificate chain (no card needed)\n"
     "  doctor      find out why the card does not work, with the fix for each problem\n"
     "  register    register the PKCS#11 module with p11-kit, Chromium and Firefox\n"
@@ -31,7 +32,7 @@ const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> table = {
       {"status", cmdStatus},     {"certs", cmdCerts},          {"show", cmdShow},
       {"sign", cmdSign},         {"verify", cmdVerify},        {"doctor", cmdDoctor},
-      {"register", cmdRegister}, {"unregister", cmdUnregister}};
+      {"register", cmdRegister}, {"unregister", cmdUnregister}, {"change-pin", cmdChangePin}};
   return table;
 }
 

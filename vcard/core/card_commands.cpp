@@ -14,7 +14,7 @@ namespace jpki::vcard {
 namespace {
 
 constexpr std::uint8_t kInsSelect = 0xA4, kInsReadBinary = 0xB0, kInsVerify = 0x20,
-                       kInsSign = 0x2A, kInsGetChallenge = 0x84;
+                       kInsChangeReferenceData = 0x24, kInsSign = 0x2A, kInsGetChallenge = 0x84;
 
 // PKCS#1 v1.5 type-01 padding needs 11 bytes, so a 2048-bit key signs at most 245 bytes (§3.6).
 constexpr std::size_t kMaxSignInput = 245;
@@ -60,6 +60,7 @@ Bytes VirtualCard::Impl::dispatch(const CommandApdu& c) {
     case kInsSelect: return select(c);
     case kInsReadBinary: return readBinary(c);
     case kInsVerify: return verify(c);
+    case kInsChangeReferenceData: return changeReferenceData(c);
     case kInsGetChallenge: return getChallenge(c);
     default: return statusOnly(kSwInsNotSupported);
   }
@@ -134,7 +135,7 @@ Bytes VirtualCard::Impl::verify(const CommandApdu& c) {
   const int tries = pins.tries(sign);
   if (!c.hasData()) return triesStatus(tries);
   if (tries == 0) return statusOnly(kSwPinBlocked);
-  const std::string& pin = sign ? options.signPin : options.authPin;
+  const std::string& pin = pins.pin(sign);
   const bool match =
       pin.size() == c.data.size() && CRYPTO_memcmp(pin.data(), c.data.data(), pin.size()) == 0;
   if (match) {
@@ -145,6 +146,27 @@ Bytes VirtualCard::Impl::verify(const CommandApdu& c) {
   verifiedFlag(sign) = false;
   pins.set(sign, tries - 1);
   return triesStatus(tries - 1);
+}
+
+// CHANGE REFERENCE DATA (§3.5, §10.7): P1=01 (new value only) and P2=80 (the PIN of the current
+// EF) → else 6A86 [the ISO P1=00 form, current and new value together, is not modelled]. Case 3
+// only → else 6700. The current EF must be a PIN IEF → else 6986 (as VERIFY). Blocked → 6984.
+// The PIN must have been verified since the AP was last selected (SELECT AID and reset clear it;
+// a failed VERIFY too) → else 6982. The new value must obey the rule of the PIN it replaces
+// (validPinValue: 4 digits; 6-16 of A-Z and 0-9, so lower case is refused) → else 6A80 and the
+// PIN is kept. Otherwise the PIN is replaced and persisted with the counters (--state), the
+// counter stays full and the PIN stays verified [choice], 9000.
+Bytes VirtualCard::Impl::changeReferenceData(const CommandApdu& c) {
+  if (c.p1 != 0x01 || c.p2 != 0x80) return statusOnly(kSwWrongP1P2);
+  if (!c.hasData() || c.le) return statusOnly(kSwWrongLength);
+  const CardFile* file = currentFile();
+  if (file == nullptr || file->kind != FileKind::Pin) return statusOnly(kSwNoCurrentEf);
+  const bool sign = file->signSide;
+  if (pins.tries(sign) == 0) return statusOnly(kSwPinBlocked);
+  if (!verifiedFlag(sign)) return statusOnly(kSwSecurityStatus);
+  if (!validPinValue(sign, c.data)) return statusOnly(kSwWrongData);
+  pins.setPin(sign, std::string(c.data.begin(), c.data.end()));
+  return statusOnly(kSwOk);
 }
 
 // COMPUTE DIGITAL SIGNATURE (§3.6): CLA 80, P1=00 (only the standard variant) and P2=80 (the key

@@ -25,6 +25,7 @@ enum Sw : std::uint16_t {
   kSwPinBlocked = 0x6984,
   kSwConditionsNotSatisfied = 0x6985,
   kSwNoCurrentEf = 0x6986,
+  kSwWrongData = 0x6A80,
   kSwFileNotFound = 0x6A82,
   kSwWrongP1P2 = 0x6A86,
   kSwOffsetOutside = 0x6B00,
@@ -40,6 +41,7 @@ struct VirtualCard::Impl {
   Bytes select(const CommandApdu& c);
   Bytes readBinary(const CommandApdu& c);
   Bytes verify(const CommandApdu& c);
+  Bytes changeReferenceData(const CommandApdu& c);
   Bytes computeSignature(const CommandApdu& c);
   Bytes getChallenge(const CommandApdu& c);
 

@@ -8,10 +8,32 @@
 
 namespace jpki::vcard {
 
-// File format: two lines "auth=N" and "sign=N". Unknown lines are ignored; a missing or
-// unparsable value keeps the initial value.
-PinStore::PinStore(std::filesystem::path file, int initialAuth, int initialSign)
-    : file_(std::move(file)), auth_(initialAuth), sign_(initialSign) {
+bool validPinValue(bool sign, ByteView value) {
+  const std::size_t min = sign ? 6 : 4;
+  const std::size_t max = sign ? 16 : 4;
+  if (value.size() < min || value.size() > max) return false;
+  return std::ranges::all_of(value, [sign](std::uint8_t c) {
+    return (c >= '0' && c <= '9') || (sign && c >= 'A' && c <= 'Z');
+  });
+}
+
+namespace {
+ByteView viewOf(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+}  // namespace
+
+// File format: lines "auth=N" and "sign=N", plus "auth-pin=PIN" / "sign-pin=PIN" once a PIN was
+// changed (a test card: the PIN is stored as it is, like the keys in --pki-dir). Unknown lines are
+// ignored; a missing or unparsable value (a stored PIN that breaks the card's rule included) keeps
+// the initial value.
+PinStore::PinStore(std::filesystem::path file, int initialAuth, int initialSign,
+                   std::string authPin, std::string signPin)
+    : file_(std::move(file)),
+      auth_(initialAuth),
+      sign_(initialSign),
+      authPin_(std::move(authPin)),
+      signPin_(std::move(signPin)) {
   if (file_.empty()) return;
   std::ifstream in(file_);
   if (!in) {
@@ -23,9 +45,17 @@ PinStore::PinStore(std::filesystem::path file, int initialAuth, int initialSign)
     const auto eq = line.find('=');
     if (eq == std::string::npos) continue;
     const std::string key = line.substr(0, eq);
+    const std::string text = line.substr(eq + 1);
+    if (key == "auth-pin" || key == "sign-pin") {
+      const bool sign = key == "sign-pin";
+      if (!validPinValue(sign, viewOf(text))) continue;
+      (sign ? signPin_ : authPin_) = text;
+      (sign ? signChanged_ : authChanged_) = true;
+      continue;
+    }
     int value = 0;
     try {
-      value = std::stoi(line.substr(eq + 1));
+      value = std::stoi(text);
     } catch (const std::exception&) {
       continue;
     }
@@ -42,6 +72,12 @@ void PinStore::set(bool sign, int tries) {
   save();
 }
 
+void PinStore::setPin(bool sign, std::string value) {
+  (sign ? signPin_ : authPin_) = std::move(value);
+  (sign ? signChanged_ : authChanged_) = true;
+  save();
+}
+
 // Written to a temporary file in the same directory and renamed over the old one, so a crash
 // never leaves a half-written state file.
 void PinStore::save() const {
@@ -51,6 +87,8 @@ void PinStore::save() const {
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << "auth=" << auth_ << "\nsign=" << sign_ << "\n";
+    if (authChanged_) out << "auth-pin=" << authPin_ << "\n";
+    if (signChanged_) out << "sign-pin=" << signPin_ << "\n";
     out.flush();
     if (!out) throw std::runtime_error("cannot write PIN state file " + tmp.string());
   }

@@ -57,7 +57,8 @@ int initialTries(Profile profile, bool sign) {
 }  // namespace
 
 std::string maskedCommand(ByteView raw) {
-  if (raw.size() > 5 && raw[1] == 0x20) return hexString(raw.first(5)) + "**";
+  // VERIFY (20) and CHANGE REFERENCE DATA (24) carry a PIN: only the header and Lc are shown.
+  if (raw.size() > 5 && (raw[1] == 0x20 || raw[1] == 0x24)) return hexString(raw.first(5)) + "**";
   return hexString(raw);
 }
 
@@ -69,7 +70,7 @@ VirtualCard::Impl::Impl(CardPki p, CardOptions o)
       jpkiEfs(jpkiFiles(pki, options.profile)),
       textEfs(textApFiles()),
       pins(options.stateFile, initialTries(options.profile, false),
-           initialTries(options.profile, true)) {}
+           initialTries(options.profile, true), options.authPin, options.signPin) {}
 
 void VirtualCard::Impl::powerOn() {
   df = Df::None;

@@ -45,15 +45,17 @@ CardPki loadOrCreatePki(const std::filesystem::path& dir, Profile profile);
 struct CardOptions {
   Profile profile = Profile::Normal;
   Bytes atr = {0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14};
+  // The PINs the card starts with; a PIN changed by CHANGE REFERENCE DATA and kept in stateFile
+  // replaces them.
   std::string authPin = "1234";
   std::string signPin = "ABC123";
-  // Where retry counters persist across restarts (empty = memory only).
+  // Where retry counters and changed PINs persist across restarts (empty = memory only).
   std::filesystem::path stateFile;
 };
 
-// One entry of the APDU log. VERIFY data is masked.
+// One entry of the APDU log. PINs (VERIFY and CHANGE REFERENCE DATA data) are masked.
 struct LogEntry {
-  std::string command;   // hex, VERIFY data replaced by "**"
+  std::string command;   // hex, the PIN of VERIFY / CHANGE REFERENCE DATA replaced by "**"
   std::string response;  // hex incl. SW
   std::uint16_t sw = 0;
   std::chrono::microseconds elapsed{0};
@@ -110,7 +112,8 @@ class InProcessReaderSystem : public ReaderSystem {
   std::shared_ptr<Impl> impl_;
 };
 
-// A command APDU as hex for logs, VERIFY data (the PIN) masked: "0020008004**".
+// A command APDU as hex for logs, the PIN of a VERIFY or CHANGE REFERENCE DATA masked:
+// "0020008004**", "0024018004**".
 std::string maskedCommand(ByteView raw);
 
 }  // namespace jpki::vcard

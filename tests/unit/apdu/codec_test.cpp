@@ -33,6 +33,8 @@ INSTANTIATE_TEST_SUITE_P(
         EncodeCase{"ReadBinaryExact", readBinary(0x0500, 0x78), "00 B0 05 00 78"},
         EncodeCase{"VerifyStatus", verifyStatus(), "00 20 00 80"},
         EncodeCase{"Verify", verify(parseHex("31323334")), "00 20 00 80 04 31 32 33 34"},
+        EncodeCase{"ChangeReferenceData", changeReferenceData(parseHex("35363738")),
+                   "00 24 01 80 04 35 36 37 38"},
         EncodeCase{"ComputeSignature", computeSignature(parseHex("0102")),
                    "80 2A 00 80 02 01 02 00"},
         EncodeCase{"GetChallenge", getChallenge(8), "00 84 00 00 08"}),
@@ -77,6 +79,9 @@ TEST(TraceText, MasksSensitiveData) {
   EXPECT_EQ(text.find("41"), std::string::npos) << text;
   EXPECT_EQ(text.find("06"), std::string::npos) << "PIN length leaked: " << text;
   EXPECT_NE(text.find("00 20 00 80"), std::string::npos);
+  const Command change = changeReferenceData(parseHex("4E4557504153533132"));  // "NEWPASS12"
+  EXPECT_TRUE(change.sensitive);
+  EXPECT_EQ(change.traceText(), "00 24 01 80 ** [secret data masked]");
   EXPECT_EQ(selectEf(0x000A).traceText(), "00 A4 02 0C 02 00 0A");
   EXPECT_EQ(readBinary(0, 256).traceText(), "00 B0 00 00 00");
 }

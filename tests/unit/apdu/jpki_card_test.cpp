@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -342,6 +343,185 @@ INSTANTIATE_TEST_SUITE_P(
                       BadPin{KeyRole::Sign, "ABC 123"}, BadPin{KeyRole::Sign, "ABC_123"},
                       BadPin{KeyRole::Sign, "\xC3\xA9" "ABC12"},
                       BadPin{KeyRole::Sign, "ABC123\x80"}));
+
+// --- PIN change (jpki-card.md §3.5) ------------------------------------------------------------
+
+const std::string kChange5678 = "00 24 01 80 04 35 36 37 38";
+
+TEST_F(JpkiCardTest, ChangePinVerifiesThenChangesInOneTransaction) {
+  script->expect(selectEf(0x0018), kOk)
+      .expect(kVerifyStatus, "63 C3")
+      .expect("00 20 00 80 04 31 32 33 34", kOk)
+      .expect(kChange5678, kOk);  // same PIN EF: not selected again
+  const ChangePinResult r = card->changePin(KeyRole::Auth, view("1234"), view("5678"));
+  EXPECT_EQ(r.outcome, ChangePinOutcome::Ok);
+  EXPECT_EQ(r.triesLeft, 3);
+  EXPECT_EQ(script->begins, 1);
+  EXPECT_TRUE(card->verified(KeyRole::Auth));  // as after verify(): logout() clears it
+  EXPECT_EQ(card->knownPinStatus(KeyRole::Auth)->triesLeft, 3);
+  for (const std::string& apdu : script->sent) {
+    EXPECT_NE(apdu, normHex(kSelectAid)) << "SELECT AID would log out other processes";
+  }
+}
+
+TEST_F(JpkiCardTest, ChangePinWithKnownCounterSkipsTheStatusQuery) {
+  script->expect(selectEf(0x001B), kOk).expect(kVerifyStatus, "63 C4");
+  (void)card->pinStatus(KeyRole::Sign);
+  script->expect(selectEf(0x001B), kOk)
+      .expect("00 20 00 80 06 41 42 43 31 32 33", kOk)
+      .expect("00 24 01 80 09 4E 45 57 50 41 53 53 31 32", kOk);
+  const ChangePinResult r = card->changePin(KeyRole::Sign, view("ABC123"), view("NEWPASS12"));
+  EXPECT_EQ(r.outcome, ChangePinOutcome::Ok);
+  EXPECT_EQ(r.triesLeft, 5);
+  EXPECT_EQ(script->begins, 2);
+}
+
+// Both values are normalised like a login: lower case reaches the card upper-cased.
+TEST_F(JpkiCardTest, ChangePinUpperCasesBothSignatureValues) {
+  script->expect(selectEf(0x001B), kOk)
+      .expect(kVerifyStatus, "63 C5")
+      .expect("00 20 00 80 06 41 42 43 31 32 33", kOk)         // "abc123"
+      .expect("00 24 01 80 08 4E 45 57 50 41 53 53 31", kOk);  // "newPass1"
+  EXPECT_EQ(card->changePin(KeyRole::Sign, view("abc123"), view("newPass1")).outcome,
+            ChangePinOutcome::Ok);
+}
+
+TEST_F(JpkiCardTest, ChangePinWithWrongCurrentPinChangesNothing) {
+  script->expect(selectEf(0x0018), kOk)
+      .expect(kVerifyStatus, "63 C3")
+      .expect("00 20 00 80 04 39 39 39 39", "63 C2");  // and no CHANGE (strict script)
+  const ChangePinResult r = card->changePin(KeyRole::Auth, view("9999"), view("5678"));
+  EXPECT_EQ(r.outcome, ChangePinOutcome::WrongPin);
+  EXPECT_EQ(r.triesLeft, 2);
+  EXPECT_FALSE(card->verified(KeyRole::Auth));
+  EXPECT_FALSE(card->mayHoldLogin());
+  EXPECT_EQ(card->knownPinStatus(KeyRole::Auth)->triesLeft, 2);
+}
+
+TEST_F(JpkiCardTest, ChangePinLastTryLocks) {
+  script->expect(selectEf(0x001B), kOk)
+      .expect(kVerifyStatus, "63 C1")
+      .expect("00 20 00 80 06 57 52 4F 4E 47 31", "63 C0");
+  const ChangePinResult r = card->changePin(KeyRole::Sign, view("WRONG1"), view("NEWPASS1"));
+  EXPECT_EQ(r.outcome, ChangePinOutcome::Locked);
+  EXPECT_EQ(r.triesLeft, 0);
+  // Now known to be locked: refused without any APDU.
+  EXPECT_EQ(errorOf([&] { card->changePin(KeyRole::Sign, view("ABC123"), view("NEWPASS1")); }),
+            Errc::PinLocked);
+  EXPECT_EQ(script->sent.size(), 3U);
+}
+
+// A locked PIN never receives a VERIFY with data: the status query comes first and says 0.
+TEST_F(JpkiCardTest, ChangePinOnLockedPinSendsNoVerify) {
+  script->expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "63 C0");
+  EXPECT_EQ(errorOf([&] { card->changePin(KeyRole::Auth, view("1234"), view("5678")); }),
+            Errc::PinLocked);
+  script->expect(selectEf(0x001B), kOk).expect(kVerifyStatus, "69 84");
+  EXPECT_EQ(errorOf([&] { card->changePin(KeyRole::Sign, view("ABC123"), view("NEWPASS1")); }),
+            Errc::PinLocked);
+  EXPECT_EQ(script->sent.size(), 4U);
+}
+
+struct ChangeSwCase {
+  const char* name;
+  const char* sw;
+  std::optional<ChangePinOutcome> outcome;  // nullopt: throws `error`
+  Errc error;
+  bool stillVerified;
+};
+
+class ChangePinAnswerTest : public JpkiCardTest,
+                            public ::testing::WithParamInterface<ChangeSwCase> {};
+
+// What the card answers to CHANGE REFERENCE DATA after a good VERIFY. Whatever it is, the new PIN
+// is sent once (the strict script fails on a second CHANGE).
+TEST_P(ChangePinAnswerTest, IsTyped) {
+  const ChangeSwCase& c = GetParam();
+  script->expect(selectEf(0x0018), kOk)
+      .expect(kVerifyStatus, "63 C3")
+      .expect("00 20 00 80 04 31 32 33 34", kOk)
+      .expect(kChange5678, c.sw);
+  if (c.outcome) {
+    const ChangePinResult r = card->changePin(KeyRole::Auth, view("1234"), view("5678"));
+    EXPECT_EQ(r.outcome, *c.outcome);
+    EXPECT_EQ(r.triesLeft, 3);
+  } else {
+    EXPECT_EQ(errorOf([&] { card->changePin(KeyRole::Auth, view("1234"), view("5678")); }),
+              c.error);
+  }
+  EXPECT_EQ(card->verified(KeyRole::Auth), c.stillVerified);
+  EXPECT_TRUE(card->mayHoldLogin() || !c.stillVerified);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Answers, ChangePinAnswerTest,
+    ::testing::Values(
+        ChangeSwCase{"Ok", "90 00", ChangePinOutcome::Ok, Errc::CardStatus, true},
+        ChangeSwCase{"WrongData", "6A 80", ChangePinOutcome::NewPinRefused, Errc::CardStatus, true},
+        ChangeSwCase{"WrongLength", "67 00", ChangePinOutcome::NewPinRefused, Errc::CardStatus,
+                     true},
+        ChangeSwCase{"SecurityStatus", "69 82", std::nullopt, Errc::SecurityStatus, false},
+        ChangeSwCase{"Blocked", "69 84", std::nullopt, Errc::PinLocked, true},
+        ChangeSwCase{"WrongP1P2", "6A 86", std::nullopt, Errc::CardStatus, true},
+        ChangeSwCase{"WrongLe", "6C 04", std::nullopt, Errc::CardStatus, true},
+        ChangeSwCase{"InsNotSupported", "6D 00", std::nullopt, Errc::CardStatus, true}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// The answer to the CHANGE is lost: never resent, and the error says the outcome is unknown.
+TEST_F(JpkiCardTest, ChangePinLostAnswerIsNotResent) {
+  script->expect(selectEf(0x0018), kOk)
+      .expect(kVerifyStatus, "63 C3")
+      .expect("00 20 00 80 04 31 32 33 34", kOk)
+      .expectError(kChange5678, Errc::Timeout);
+  try {
+    (void)card->changePin(KeyRole::Auth, view("1234"), view("5678"));
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::Timeout);
+    EXPECT_NE(std::string(e.what()).find("whether the PIN was changed is unknown"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(card->mayHoldLogin());  // the VERIFY succeeded: logout() must clear it
+  script->expect(kSelectAid, kOk);
+  card->logout();
+}
+
+struct BadChange {
+  KeyRole role;
+  std::string current;
+  std::string replacement;
+  Errc error;
+};
+
+class MalformedChangeTest : public JpkiCardTest, public ::testing::WithParamInterface<BadChange> {};
+
+// Either value of the wrong form: refused before any APDU (no transaction at all), so no try is
+// spent. The current PIN is checked first.
+TEST_P(MalformedChangeTest, RefusedWithoutAnyApdu) {
+  const BadChange& c = GetParam();
+  EXPECT_EQ(errorOf([&] { card->changePin(c.role, view(c.current), view(c.replacement)); }),
+            c.error);
+  EXPECT_TRUE(script->sent.empty());
+  EXPECT_EQ(script->begins, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, MalformedChangeTest,
+    ::testing::Values(
+        BadChange{KeyRole::Auth, "1234", "567", Errc::NewPinFormat},
+        BadChange{KeyRole::Auth, "1234", "56789", Errc::NewPinFormat},
+        BadChange{KeyRole::Auth, "1234", "56a8", Errc::NewPinFormat},
+        BadChange{KeyRole::Auth, "1234", "", Errc::NewPinFormat},
+        BadChange{KeyRole::Auth, "1234", std::string("56\0" "8", 4), Errc::NewPinFormat},
+        BadChange{KeyRole::Auth, "123", "5678", Errc::PinFormat},
+        BadChange{KeyRole::Auth, "12a4", "56a8", Errc::PinFormat},
+        BadChange{KeyRole::Sign, "ABC123", "NEW12", Errc::NewPinFormat},
+        BadChange{KeyRole::Sign, "ABC123", "NEWPASSWORD123456", Errc::NewPinFormat},
+        BadChange{KeyRole::Sign, "ABC123", "NEW-PASS", Errc::NewPinFormat},
+        BadChange{KeyRole::Sign, "ABC123", "NEW PASS", Errc::NewPinFormat},
+        BadChange{KeyRole::Sign, "ABC123", "\xC3\x84" "BCDEF", Errc::NewPinFormat},
+        BadChange{KeyRole::Sign, "ABC 123", "NEWPASS1", Errc::PinFormat}));
 
 // --- signing ----------------------------------------------------------------------------------
 

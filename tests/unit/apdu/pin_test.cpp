@@ -56,6 +56,31 @@ INSTANTIATE_TEST_SUITE_P(
         PinCase{KeyRole::Sign, "\xC3\x84" "BC123", nullptr},
         PinCase{KeyRole::Sign, "ABC12\xFF", nullptr}, PinCase{KeyRole::Sign, "", nullptr}));
 
+// Which rule was broken (C_SetPIN answers CKR_PIN_LEN_RANGE or CKR_PIN_INVALID from it). Length is
+// checked first: a PIN both too long and with a bad character is a length fault.
+TEST(NormalisePin, FaultNamesTheRule) {
+  struct Case {
+    KeyRole role;
+    std::string input;
+    PinFault fault;
+  };
+  for (const Case& c : {Case{KeyRole::Auth, "123", PinFault::Length},
+                        Case{KeyRole::Auth, "", PinFault::Length},
+                        Case{KeyRole::Auth, "12a45", PinFault::Length},
+                        Case{KeyRole::Auth, "12a4", PinFault::Characters},
+                        Case{KeyRole::Sign, "ABC12", PinFault::Length},
+                        Case{KeyRole::Sign, "ABCDEFGHIJ1234567", PinFault::Length},
+                        Case{KeyRole::Sign, "ABC-123", PinFault::Characters},
+                        Case{KeyRole::Sign, "ABC\xFF" "12", PinFault::Characters}}) {
+    PinFault fault = c.fault == PinFault::Length ? PinFault::Characters : PinFault::Length;
+    EXPECT_FALSE(normalisePin(c.role, view(c.input), nullptr, &fault).has_value()) << c.input;
+    EXPECT_EQ(fault, c.fault) << c.input;
+  }
+  PinFault untouched = PinFault::Characters;
+  EXPECT_TRUE(normalisePin(KeyRole::Sign, view("abc123"), nullptr, &untouched).has_value());
+  EXPECT_EQ(untouched, PinFault::Characters);
+}
+
 TEST(NormalisePin, NullReasonPointerIsAllowed) {
   EXPECT_FALSE(normalisePin(KeyRole::Auth, view("1"), nullptr).has_value());
 }

@@ -74,6 +74,15 @@ TEST_F(TransactionTest, VerifyIsNeverResentOn6Cxx) {
   EXPECT_EQ(tx.apduCount(), 1U);
 }
 
+// Nor is a CHANGE REFERENCE DATA: the new PIN goes to the card once, whatever the answer.
+TEST_F(TransactionTest, ChangeReferenceDataIsNeverResentOn6Cxx) {
+  script->expect("00 24 01 80 04 35 36 37 38", "6C 04");
+  Transaction tx(connection);
+  const Response r = tx.send(changeReferenceData(parseHex("35 36 37 38")));
+  EXPECT_EQ(r.sw, 0x6C04);
+  EXPECT_EQ(tx.apduCount(), 1U);
+}
+
 // Nor is any command without Le (6Cxx is about Le).
 TEST_F(TransactionTest, CommandWithoutLeIsNotResentOn6Cxx) {
   script->expect("00 A4 02 0C 02 00 18", "6C 00");
@@ -137,6 +146,18 @@ TEST_F(TransactionTest, TraceNeverShowsVerifyData) {
   EXPECT_EQ(lines[0].find("31 39"), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find("63 C2"), std::string::npos) << lines[0];
   EXPECT_NE(lines[1].find("00 A4 02 0C 02 00 18"), std::string::npos) << lines[1];
+}
+
+TEST_F(TransactionTest, TraceNeverShowsTheNewPin) {
+  std::vector<std::string> lines;
+  setTraceSink([&lines](const std::string& line) { lines.push_back(line); });
+  script->expect("00 24 01 80 04 35 36 37 38", "90 00");
+  Transaction tx(connection);
+  (void)tx.send(changeReferenceData(parseHex("35 36 37 38")));
+  ASSERT_EQ(lines.size(), 1U);
+  EXPECT_EQ(lines[0].find("35 36"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[0].find("04"), std::string::npos) << "PIN length leaked: " << lines[0];
+  EXPECT_NE(lines[0].find("00 24 01 80"), std::string::npos) << lines[0];
 }
 
 TEST_F(TransactionTest, TraceOffByDefaultAfterReset) {

@@ -15,11 +15,12 @@ const Errc kAll[] = {
     Errc::NoService,    Errc::NoReader,       Errc::NoCard,    Errc::CardRemoved, Errc::CardReset,
     Errc::CardReplaced, Errc::Timeout,        Errc::Sharing,   Errc::Transport,   Errc::NotJpki,
     Errc::FileNotFound, Errc::SecurityStatus, Errc::PinLocked, Errc::PinFormat,   Errc::BadResponse,
-    Errc::CardStatus,   Errc::InvalidInput};
+    Errc::CardStatus,   Errc::InvalidInput,   Errc::NewPinFormat};
 
 TEST(RvMapping, SessionFunctionsGetSessionCodes) {
   // Codes every session function with card I/O may return (v2.40 §5.1 common + §5.2 per function).
-  // (CKR_PIN_LOCKED / CKR_PIN_INCORRECT are C_Login's alone: session.cpp returns them itself.)
+  // (CKR_PIN_LOCKED / CKR_PIN_INCORRECT are C_Login's and C_SetPIN's alone: session.cpp returns
+  // them itself.)
   const std::set<CK_RV> permitted = {CKR_DEVICE_REMOVED, CKR_DEVICE_ERROR, CKR_USER_NOT_LOGGED_IN,
                                      CKR_DATA_LEN_RANGE};
   for (Errc e : kAll) {

@@ -71,6 +71,7 @@ TEST(ExitCodes, FromCardErrors) {
   EXPECT_EQ(exitFor(Errc::NotJpki), Exit::NotJpki);
   EXPECT_EQ(exitFor(Errc::PinLocked), Exit::PinLocked);
   EXPECT_EQ(exitFor(Errc::PinFormat), Exit::WrongPin);
+  EXPECT_EQ(exitFor(Errc::NewPinFormat), Exit::WrongPin);
   EXPECT_EQ(exitFor(Errc::BadResponse), Exit::Error);
 }
 
@@ -89,6 +90,12 @@ TEST(Tool, UsageAndHelpExitCodes) {
   EXPECT_EQ(runTool({"sign", "--help"}, out, err), Exit::Ok);
   EXPECT_NE(out.str().find("7  wrong PIN"), std::string::npos);
   EXPECT_EQ(runTool({"sign", "--key", "other", "-i", "a", "-o", "b"}, out, err), Exit::Usage);
+  EXPECT_EQ(runTool({"change-pin", "--help"}, out, err), Exit::Ok);
+  EXPECT_NE(out.str().find("--new-pin-env VAR"), std::string::npos);
+  EXPECT_EQ(runTool({"change-pin"}, out, err), Exit::Usage);  // no --key
+  EXPECT_EQ(runTool({"change-pin", "--key", "other"}, out, err), Exit::Usage);
+  EXPECT_EQ(runTool({"change-pin", "--key", "auth", "extra"}, out, err), Exit::Usage);
+  EXPECT_EQ(runTool({"change-pin", "--key", "auth", "--new-pin-env="}, out, err), Exit::Usage);
 }
 
 }  // namespace

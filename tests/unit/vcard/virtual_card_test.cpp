@@ -35,6 +35,7 @@ TEST_P(CardScriptTest, AnswersEachStep) {
 const std::string kSelAuthPin = selectEf("0018");
 const std::string kSelSignPin = selectEf("001B");
 const std::string kSign51 = "802A008033" + kSha256Prefix + std::string(64, 'A') + "00";
+const std::string kChangeAuth5678 = "0024018004" "35363738";
 
 INSTANTIATE_TEST_SUITE_P(
     Rules, CardScriptTest,
@@ -166,6 +167,82 @@ INSTANTIATE_TEST_SUITE_P(
                 {kVerifyAuthOk, "6984"},
                 {kSelSignPin, "9000"},
                 {kVerifySignOk, "6984"}}},
+        // CHANGE REFERENCE DATA (P1=01: the new value only, after VERIFY).
+        Script{"ChangeAuthPin",
+               Profile::Normal,
+               {{kSelectJpki, "9000"},
+                {kSelAuthPin, "9000"},
+                {kChangeAuth5678, "6982"},  // not verified
+                {kVerifyAuthOk, "9000"},
+                {kChangeAuth5678, "9000"},
+                {"00200080", "63C3"},  // no try spent by the change
+                {kVerifyAuthOk, "63C2"},  // the old PIN is wrong now
+                {"0020008004" "35363738", "9000"},
+                {"00200080", "63C3"}}},
+        Script{"ChangeAuthRules",
+               Profile::Normal,
+               {{kSelectJpki, "9000"},
+                {kSelAuthPin, "9000"},
+                {kVerifyAuthOk, "9000"},
+                {"0024018003" "353637", "6A80"},
+                {"0024018005" "3536373839", "6A80"},
+                {"0024018004" "35364138", "6A80"},  // "56A8"
+                {"0024018004" "3536FF38", "6A80"},
+                {"0024008004" "35363738", "6A86"},  // P1=00 (old and new together): not modelled
+                {"0024018104" "35363738", "6A86"},
+                {"0024028004" "35363738", "6A86"},
+                {"0024018004" "3536373800", "6700"},  // with Le
+                {"00240180", "6700"},                 // no data
+                {"00200080", "63C3"},
+                {kVerifyAuthOk, "9000"}}},  // unchanged by the refused values
+        Script{"ChangeSignRules",
+               Profile::Normal,
+               {{kSelectJpki, "9000"},
+                {kSelSignPin, "9000"},
+                {kVerifySignOk, "9000"},
+                {"0024018008" "6E65777061737331", "6A80"},  // "newpass1": the card stores upper case
+                {"0024018005" "4E45573132", "6A80"},
+                {"0024018011" "4E45575041535331323334353637383930", "6A80"},  // 17
+                {"0024018008" "4E45572D50415353", "6A80"},                  // "NEW-PASS"
+                {"0024018010" "4E4557504153533132333435363738" "39", "9000"},  // 16
+                {kVerifySignOk, "63C4"},
+                {"0020008010" "4E4557504153533132333435363738" "39", "9000"},
+                {"0024018006" "313233343536", "9000"},  // digits only are fine
+                {"0020008006" "313233343536", "9000"}}},
+        Script{"ChangeNeedsThePinEf",
+               Profile::Normal,
+               {{kChangeAuth5678, "6986"},  // nothing selected
+                {kSelectJpki, "9000"},
+                {kSelAuthPin, "9000"},
+                {kVerifyAuthOk, "9000"},
+                {selectEf("000A"), "9000"},
+                {kChangeAuth5678, "6986"},
+                {selectEf("0017"), "9000"},
+                {kChangeAuth5678, "6986"},
+                {kSelAuthPin, "9000"},
+                {kChangeAuth5678, "9000"}}},
+        Script{"ChangeNeedsThisPinVerified",
+               Profile::Normal,
+               {{kSelectJpki, "9000"},
+                {kSelAuthPin, "9000"},
+                {kVerifyAuthOk, "9000"},
+                {kSelSignPin, "9000"},
+                {"0024018006" "4E4557313233", "6982"},  // the auth PIN does not open the password
+                {kSelAuthPin, "9000"},
+                {"0020008004" "30303030", "63C2"},  // a failed VERIFY clears the flag
+                {kChangeAuth5678, "6982"},
+                {kVerifyAuthOk, "9000"},
+                {kSelectJpki, "9000"},  // so does SELECT AID
+                {kSelAuthPin, "9000"},
+                {kChangeAuth5678, "6982"},
+                {kVerifyAuthOk, "9000"}}},
+        Script{"ChangeLockedPin",
+               Profile::Locked,
+               {{kSelectJpki, "9000"},
+                {kSelAuthPin, "9000"},
+                {kChangeAuth5678, "6984"},
+                {kSelSignPin, "9000"},
+                {"0024018006" "4E4557313233", "6984"}}},
         // COMPUTE DIGITAL SIGNATURE.
         Script{"SignWithoutPin",
                Profile::Normal,
@@ -244,7 +321,7 @@ INSTANTIATE_TEST_SUITE_P(
                 {"FFB0000004", "6E00"},
                 {"00CA5F5100", "6D00"},
                 {"80A4040C0AD392F000260100000001", "6D00"},
-                {"0024018004" "35363738", "6D00"}}},
+                {"002C018004" "35363738", "6D00"}}},  // RESET RETRY COUNTER: not offered
         Script{"Malformed",
                Profile::Normal,
                {{"00A4040C0BD392F000260100000001", "6700"},
@@ -388,17 +465,24 @@ TEST(VirtualCard, ResetClearsSelectionAndFlags) {
   EXPECT_EQ(sw(*card, "00B0000004"), "6982");
 }
 
-TEST(VirtualCard, LogMasksVerifyData) {
+TEST(VirtualCard, LogMasksVerifyAndChangeData) {
   auto card = makeCard();
   send(*card, kSelectJpki);
   send(*card, selectEf("0018"));
   send(*card, kVerifyAuthOk);
-  ASSERT_EQ(card->log().size(), 3U);
+  send(*card, kChangeAuth5678);
+  ASSERT_EQ(card->log().size(), 4U);
   EXPECT_EQ(card->log()[0].command, kSelectJpki);
   EXPECT_EQ(card->log()[0].response, "9000");
   EXPECT_EQ(card->log()[2].command, "0020008004**");
   EXPECT_EQ(card->log()[2].sw, 0x9000);
-  for (const LogEntry& e : card->log()) EXPECT_EQ(e.command.find("31323334"), std::string::npos);
+  EXPECT_EQ(card->log()[3].command, "0024018004**");
+  EXPECT_EQ(card->log()[3].sw, 0x9000);
+  for (const LogEntry& e : card->log()) {
+    EXPECT_EQ(e.command.find("31323334"), std::string::npos);
+    EXPECT_EQ(e.command.find("35363738"), std::string::npos);
+  }
+  EXPECT_EQ(maskedCommand(hex("0024018006" "4E4557313233")), "0024018006**");
   card->clearLog();
   EXPECT_TRUE(card->log().empty());
 }
