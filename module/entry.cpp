@@ -55,7 +55,13 @@ CK_RV C_Initialize(CK_VOID_PTR a) { return barrier("C_Initialize", [&] { return 
 CK_RV C_Finalize(CK_VOID_PTR r) { return barrier("C_Finalize", [&] { return finalize(r); }); }
 CK_RV C_GetInfo(CK_INFO_PTR i) { return dispatch("C_GetInfo", [&](Call&) { return getInfo(i, {2, 40}); }); }
 CK_RV C_GetInfo30(CK_INFO_PTR i) { return dispatch("C_GetInfo", [&](Call&) { return getInfo(i, {3, 0}); }); }
+// The three exported functions are wrappers around these: the function lists must point into
+// this library, and a reference to an exported name may bind to another library's (libp11-kit,
+// p11-kit-proxy.so, exports C_GetInterfaceList and C_GetInterface too).
 CK_RV C_GetFunctionListImpl(CK_FUNCTION_LIST_PTR_PTR out);
+CK_RV C_GetInterfaceListImpl(CK_INTERFACE_PTR list, CK_ULONG_PTR count);
+CK_RV C_GetInterfaceImpl(CK_UTF8CHAR_PTR name, CK_VERSION_PTR version, CK_INTERFACE_PTR_PTR out,
+                         CK_FLAGS flags);
 
 // ---- slots and tokens ----
 CK_RV C_GetSlotList(CK_BBOOL p, CK_SLOT_ID_PTR l, CK_ULONG_PTR n) { return dispatch("C_GetSlotList", [&](Call& c) { return getSlotList(c, p, l, n); }); }
@@ -183,7 +189,7 @@ CK_FUNCTION_LIST kFunctions = {
 
 CK_FUNCTION_LIST_3_0 kFunctions30 = {
     {3, 0}, C_Initialize, C_Finalize, C_GetInfo30, JPKI_FUNCTIONS_AFTER_GETINFO
-    C_GetInterfaceList, C_GetInterface, C_LoginUser, C_SessionCancel,
+    C_GetInterfaceListImpl, C_GetInterfaceImpl, C_LoginUser, C_SessionCancel,
     C_MessageEncryptInit, C_EncryptMessage, C_EncryptMessageBegin, C_EncryptMessageNext, C_MessageEncryptFinal,
     C_MessageDecryptInit, C_DecryptMessage, C_DecryptMessageBegin, C_DecryptMessageNext, C_MessageDecryptFinal,
     C_MessageSignInit, C_SignMessage, C_SignMessageBegin, C_SignMessageNext, C_MessageSignFinal,
@@ -208,16 +214,7 @@ CK_RV C_GetFunctionListImpl(CK_FUNCTION_LIST_PTR_PTR out) {
   return CKR_OK;
 }
 
-}  // namespace
-
-extern "C" {
-
-__attribute__((visibility("default"))) CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out) {
-  return C_GetFunctionListImpl(out);
-}
-
-__attribute__((visibility("default"))) CK_RV C_GetInterfaceList(CK_INTERFACE_PTR list,
-                                                                CK_ULONG_PTR count) {
+CK_RV C_GetInterfaceListImpl(CK_INTERFACE_PTR list, CK_ULONG_PTR count) {
   if (count == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
@@ -237,10 +234,8 @@ __attribute__((visibility("default"))) CK_RV C_GetInterfaceList(CK_INTERFACE_PTR
 
 // v3.0 §5.2: the interface named (NULL: the default, "PKCS 11"), of the version given (NULL: the
 // default, 3.0), that has every flag asked for; none such is CKR_ARGUMENTS_BAD.
-__attribute__((visibility("default"))) CK_RV C_GetInterface(CK_UTF8CHAR_PTR name,
-                                                            CK_VERSION_PTR version,
-                                                            CK_INTERFACE_PTR_PTR out,
-                                                            CK_FLAGS flags) {
+CK_RV C_GetInterfaceImpl(CK_UTF8CHAR_PTR name, CK_VERSION_PTR version, CK_INTERFACE_PTR_PTR out,
+                         CK_FLAGS flags) {
   if (out == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
@@ -259,6 +254,26 @@ __attribute__((visibility("default"))) CK_RV C_GetInterface(CK_UTF8CHAR_PTR name
     return CKR_OK;
   }
   return CKR_ARGUMENTS_BAD;
+}
+
+}  // namespace
+
+extern "C" {
+
+__attribute__((visibility("default"))) CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out) {
+  return C_GetFunctionListImpl(out);
+}
+
+__attribute__((visibility("default"))) CK_RV C_GetInterfaceList(CK_INTERFACE_PTR list,
+                                                                CK_ULONG_PTR count) {
+  return C_GetInterfaceListImpl(list, count);
+}
+
+__attribute__((visibility("default"))) CK_RV C_GetInterface(CK_UTF8CHAR_PTR name,
+                                                            CK_VERSION_PTR version,
+                                                            CK_INTERFACE_PTR_PTR out,
+                                                            CK_FLAGS flags) {
+  return C_GetInterfaceImpl(name, version, out, flags);
 }
 
 }  // extern "C"

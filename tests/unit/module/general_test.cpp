@@ -43,8 +43,16 @@ TEST(EntryPoints, FunctionListAndInterfaces) {
   EXPECT_EQ(list30->C_Initialize, list->C_Initialize);
   EXPECT_EQ(list30->C_Sign, list->C_Sign);
   EXPECT_EQ(list30->C_WaitForSlotEvent, list->C_WaitForSlotEvent);
-  EXPECT_EQ(list30->C_GetInterfaceList, &C_GetInterfaceList);
-  EXPECT_EQ(list30->C_GetInterface, &C_GetInterface);
+  // The 3.0 list's C_GetInterfaceList / C_GetInterface are this module's (internal functions: an
+  // exported name could bind to libp11-kit's, which exports the same ones).
+  CK_INTERFACE again[2]{};
+  CK_ULONG againN = 2;
+  ASSERT_EQ(list30->C_GetInterfaceList(again, &againN), CKR_OK);
+  EXPECT_EQ(again[0].pFunctionList, list30);
+  EXPECT_EQ(again[1].pFunctionList, list);
+  CK_INTERFACE_PTR via30 = nullptr;
+  ASSERT_EQ(list30->C_GetInterface(nullptr, nullptr, &via30, 0), CKR_OK);
+  EXPECT_EQ(via30->pFunctionList, list30);
   EXPECT_NE(list30->C_MessageVerifyFinal, nullptr);
 
   CK_INTERFACE_PTR got = nullptr;
