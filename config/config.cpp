@@ -1,6 +1,8 @@
-// The typed configuration: parsing of the "key = value" file, the environment overrides and the
-// reader selection. Nothing here throws on bad content; every problem becomes a warning and the
-// default is kept, because a typo in a configuration file must never make the module unloadable.
+// The typed configuration: parsing of the "key = value" file with its [program NAME] sections, the
+// per-program layers (browser rule, built-in program settings, sections), the environment
+// overrides and the reader selection. Nothing here throws on bad content; every problem becomes a
+// warning and the default is kept, because a typo in a configuration file must never make the
+// module unloadable. The layers and their order are described in include/jpki/config.h.
 #include "jpki/config.h"
 
 #include <fnmatch.h>
@@ -13,6 +15,7 @@
 #include <optional>
 #include <sstream>
 #include <system_error>
+#include <variant>
 
 namespace jpki::config {
 namespace {
@@ -158,13 +161,13 @@ const char* envValue(const char* name) {
   return (v != nullptr && *v != '\0') ? v : nullptr;
 }
 
-// Applies the environment overrides and the browser rule (an explicit JPKI_PKCS11_TOKENS wins).
-void applyEnvironment(LoadResult& result, std::string_view programName) {
-  bool explicitTokens = false;
+// Applies the environment overrides (layer 1); an explicit JPKI_PKCS11_TOKENS also overrides the
+// browser rule.
+void applyEnvironment(LoadResult& result) {
   if (const char* v = envValue("JPKI_PKCS11_TOKENS")) {
     if (auto t = parseTokens(trim(v))) {
       result.config.tokens = *t;
-      explicitTokens = true;
+      result.browser = false;
     } else {
       result.warnings.push_back("JPKI_PKCS11_TOKENS: bad value " + quote(v) +
                                 " (expected both, auth-only or sign-only)");
@@ -180,39 +183,152 @@ void applyEnvironment(LoadResult& result, std::string_view programName) {
   }
   if (const char* v = envValue("JPKI_PKCS11_LOG_FILE")) result.config.logFile = v;
   if (const char* v = envValue("JPKI_PKCS11_CACHE_DIR")) result.config.cacheDir = v;
-  if (!explicitTokens && isBrowserProgram(programName)) {
-    result.config.tokens = result.config.browserTokens;
-    result.browser = true;
-  }
 }
 
-}  // namespace
-
-LoadResult parse(std::string_view text) {
-  LoadResult result;
+// Calls fn(lineNumber, line) for every line of text that is not blank or a comment, trimmed.
+template <typename Fn>
+void forEachLine(std::string_view text, Fn&& fn) {
   std::size_t lineNo = 0;
   while (!text.empty()) {
     ++lineNo;
     const auto eol = text.find('\n');
-    std::string_view raw = text.substr(0, eol);
+    const std::string_view raw = text.substr(0, eol);
     text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-
     const auto line = trim(raw);
-    if (line.empty() || line.front() == '#') continue;
-    const auto eq = line.find('=');
-    if (eq == std::string_view::npos) {
-      result.warnings.push_back(lineWarning(lineNo, "expected 'key = value', got " + quote(line)));
-      continue;
+    if (!line.empty() && line.front() != '#') fn(lineNo, line);
+  }
+}
+
+struct Setting {
+  std::string key;
+  std::string value;
+};
+
+// Splits "key = value" (key lower-cased, trailing comment dropped); the problem when malformed.
+std::variant<Setting, std::string> splitSetting(std::string_view line) {
+  const auto eq = line.find('=');
+  if (eq == std::string_view::npos) return "expected 'key = value', got " + quote(line);
+  auto key = lower(trim(line.substr(0, eq)));
+  if (key.empty()) return std::string("missing key before '='");
+  return Setting{std::move(key), std::string(trim(stripComment(line.substr(eq + 1))))};
+}
+
+// Keys that describe the machine rather than a program: not allowed in a [program] section.
+bool globalOnly(const std::string& key) {
+  return key == "reader-include" || key == "reader-exclude" || key == "browser-tokens";
+}
+
+// A [program PATTERN] section of the file: its checked settings, applied if the pattern matches.
+struct Section {
+  std::string pattern;
+  std::size_t line = 0;
+  std::vector<Setting> settings;
+};
+
+enum class Target { Global, Program, Ignored };
+
+// A line starting with '[': "[program PATTERN]" or "[global]". Returns where the following lines
+// go; a malformed or unknown header ignores them (rather than applying them to every program).
+Target readHeader(std::string_view line, std::size_t lineNo, std::vector<Section>& sections,
+                  std::vector<std::string>& warnings) {
+  const auto warn = [&](const std::string& what) {
+    warnings.push_back(
+        lineWarning(lineNo, what + "; the settings up to the next section are ignored"));
+    return Target::Ignored;
+  };
+  line = trim(stripComment(line));
+  if (line.size() < 2 || line.back() != ']') {
+    return warn("expected '[program NAME]' or '[global]', got " + quote(line));
+  }
+  const auto inner = trim(line.substr(1, line.size() - 2));
+  const auto space = inner.find_first_of(kSpaces);
+  const auto word = lower(inner.substr(0, space));
+  const auto pattern =
+      space == std::string_view::npos ? std::string_view{} : trim(inner.substr(space));
+  if (word == "global" && pattern.empty()) return Target::Global;
+  if (word != "program") {
+    return warn("unknown section " + quote(line) + " (expected '[program NAME]' or '[global]')");
+  }
+  if (pattern.empty()) return warn("'[program]' without a program name");
+  if (pattern.find('/') != std::string_view::npos) {
+    return warn("a program is named without its directory ('pdfsig', not '/usr/bin/pdfsig'), got " +
+                quote(pattern));
+  }
+  sections.push_back(Section{std::string(pattern), lineNo, {}});
+  return Target::Program;
+}
+
+// Applies settings text in the file's syntax (the built-in table); problems become warnings.
+void applyText(Config& config, std::string_view text, const std::string& where,
+               std::vector<std::string>& warnings) {
+  forEachLine(text, [&](std::size_t, std::string_view line) {
+    auto split = splitSetting(line);
+    std::string problem;
+    if (auto* setting = std::get_if<Setting>(&split)) {
+      problem = apply(config, setting->key, setting->value);
+    } else {
+      problem = std::get<std::string>(split);
     }
-    const auto key = lower(trim(line.substr(0, eq)));
-    const auto value = trim(stripComment(line.substr(eq + 1)));
-    if (key.empty()) {
-      result.warnings.push_back(lineWarning(lineNo, "missing key before '='"));
-      continue;
+    if (!problem.empty()) warnings.push_back(where + ": " + problem + "; ignored");
+  });
+}
+
+}  // namespace
+
+LoadResult parse(std::string_view text, std::string_view programName) {
+  LoadResult result;
+  result.program = std::string(programName);
+  std::vector<Section> sections;
+  Target target = Target::Global;
+  forEachLine(text, [&](std::size_t lineNo, std::string_view line) {
+    if (line.front() == '[') {
+      target = readHeader(line, lineNo, sections, result.warnings);
+      return;
     }
-    if (auto problem = apply(result.config, key, value); !problem.empty()) {
+    auto split = splitSetting(line);
+    if (auto* problem = std::get_if<std::string>(&split)) {
+      result.warnings.push_back(lineWarning(lineNo, *problem));
+      return;
+    }
+    auto& setting = std::get<Setting>(split);
+    if (target == Target::Ignored) return;
+    if (target == Target::Program && globalOnly(setting.key)) {
+      result.warnings.push_back(lineWarning(
+          lineNo, quote(setting.key) + " is a global setting, not allowed in " +
+                      quote("[program " + sections.back().pattern + "]") + "; ignored"));
+      return;
+    }
+    // Global lines apply at once (layer 5); section lines are checked on a scratch copy now, so
+    // that a mistake is reported whichever program runs, and applied later if they match.
+    Config scratch;
+    Config& into = target == Target::Global ? result.config : scratch;
+    if (auto problem = apply(into, setting.key, setting.value); !problem.empty()) {
       result.warnings.push_back(lineWarning(lineNo, problem + "; ignored"));
+      return;
     }
+    if (target == Target::Program) sections.back().settings.push_back(std::move(setting));
+  });
+
+  if (programName.empty()) return result;
+  // Layer 4: the browser rule.
+  if (isBrowserProgram(programName)) {
+    result.config.tokens = result.config.browserTokens;
+    result.browser = true;
+    result.programRules.push_back("browser-tokens (a web browser)");
+  }
+  // Layer 3: the built-in settings of the program.
+  for (const auto& entry : builtInProgramSettings()) {
+    if (!programMatches(entry.pattern, programName)) continue;
+    const std::string where = "built-in settings for " + std::string(entry.pattern);
+    applyText(result.config, entry.settings, where, result.warnings);
+    result.programRules.push_back(where);
+  }
+  // Layer 2: the file's sections for the program, in file order.
+  for (const auto& section : sections) {
+    if (!programMatches(section.pattern, programName)) continue;
+    for (const auto& setting : section.settings) apply(result.config, setting.key, setting.value);
+    result.programRules.push_back(quote("[program " + section.pattern + "]") + " at line " +
+                                  std::to_string(section.line));
   }
   return result;
 }
@@ -243,13 +359,26 @@ LoadResult load(std::string_view programName) {
     if (in.bad()) {
       cannotRead("read error");
     } else {
-      result = parse(text.str());
+      result = parse(text.str(), programName);
       for (auto& w : result.warnings) w = path.string() + ": " + w;
       result.source = path;
     }
   }
-  applyEnvironment(result, programName);
+  if (result.source.empty()) {
+    // No file: the per-program layers still apply, with the problems found so far kept.
+    auto warnings = std::move(result.warnings);
+    result = parse({}, programName);
+    result.warnings.insert(result.warnings.begin(), warnings.begin(), warnings.end());
+  }
+  applyEnvironment(result);
   return result;
+}
+
+bool programMatches(std::string_view pattern, std::string_view programName) {
+  if (pattern.empty() || programName.empty()) return false;
+  const std::string p(pattern);
+  const std::string n(programName);
+  return ::fnmatch(p.c_str(), n.c_str(), FNM_CASEFOLD) == 0;
 }
 
 bool isBrowserProgram(std::string_view programName) {

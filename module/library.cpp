@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <string>
 
 #include "guard.h"
 #include "jpki/config.h"
@@ -214,9 +215,13 @@ CK_RV initialize(CK_VOID_PTR args) {
   for (const auto& w : loaded.warnings) {
     JPKI_LOG_WARN("configuration: %s", w.c_str());
   }
-  JPKI_LOG_INFO("initialized (config %s, tokens %s)",
-                loaded.source.empty() ? "defaults" : loaded.source.c_str(),
-                config::name(st->config.tokens));
+  std::string rules;
+  for (const auto& rule : loaded.programRules) {
+    rules += (rules.empty() ? "; " + loaded.program + ": " : ", ") + rule;
+  }
+  JPKI_LOG_INFO("initialized (config %s%s; tokens %s, sign-always-authenticate %s)",
+                loaded.source.empty() ? "defaults" : loaded.source.c_str(), rules.c_str(),
+                config::name(st->config.tokens), st->config.signAlwaysAuthenticate ? "yes" : "no");
   st->certStore = makeCertificateStore(st->config);  // no disk access until a card is read
 
   // No card I/O and no PC/SC call here: the reader system connects lazily.

@@ -80,3 +80,48 @@ sign_pin_selects() { grep -c '^> 00A4020C02001B' "${1:-$JPKI_CARD_LOG}" || true;
 
 # login_count: VERIFY commands with data (= a PIN went to the card).
 login_count() { verify_with_data_count "${1:-$JPKI_CARD_LOG}"; }
+
+# pin_verify_count EF [LOG]: VERIFY commands carrying a PIN that went to the PIN file EF (0018:
+# authentication PIN, 001B: signature password), i.e. whose last SELECT EF before them named EF.
+pin_verify_count() {
+  awk -v ef="$1" '
+    /^> 00A4020C02/ { selected = toupper(substr($2, 11, 4)) }
+    /^> 00200080[0-9A-Fa-f*][0-9A-Fa-f*]/ { if (selected == toupper(ef)) n++ }
+    END { print n + 0 }' "${2:-$JPKI_CARD_LOG}"
+}
+
+# card_signature_count [LOG]: COMPUTE DIGITAL SIGNATURE commands.
+card_signature_count() { grep -c '^> 802A0080' "${1:-$JPKI_CARD_LOG}" || true; }
+
+# start_sshd PORT AUTHORIZED_KEYS [CONFIG LINE…]: a private sshd on 127.0.0.1:PORT (this network
+# namespace) with its own host key, root logging in with the keys in AUTHORIZED_KEYS only, its log
+# (LogLevel VERBOSE; lines end in CR LF) in $JPKI_WORK/sshd.log. Sets SSHD_PID and writes
+# $JPKI_WORK/known_hosts for the client; stop it with stop_pid "$SSHD_PID".
+start_sshd() {
+  local port=$1 keys=$2 sshd
+  shift 2
+  sshd=$(command -v sshd || echo /usr/sbin/sshd)
+  [[ -x $sshd ]] || fail "sshd not installed (apt-get install openssh-server)"
+  # sshd needs its privilege separation directory: a tmpfs in this mount namespace only.
+  if ! mountpoint -q /run/sshd; then mkdir -p /run/sshd && mount -t tmpfs -o mode=0755 tmpfs /run/sshd; fi
+  [[ -f $JPKI_WORK/host_key ]] || ssh-keygen -q -t ed25519 -N '' -f "$JPKI_WORK/host_key" || fail "cannot make a host key"
+  printf '%s\n' "Port $port" "ListenAddress 127.0.0.1" "HostKey $JPKI_WORK/host_key" "PidFile none" \
+    "AuthorizedKeysFile $keys" "StrictModes no" "UsePAM no" "PermitRootLogin prohibit-password" \
+    "PubkeyAuthentication yes" "PasswordAuthentication no" "KbdInteractiveAuthentication no" \
+    "LogLevel VERBOSE" "$@" >"$JPKI_WORK/sshd_config"
+  # sshd re-executes itself: the configuration path must be absolute.
+  "$sshd" -t -f "$JPKI_WORK/sshd_config" || fail "sshd -t rejects $JPKI_WORK/sshd_config"
+  "$sshd" -D -e -f "$JPKI_WORK/sshd_config" 2>>"$JPKI_WORK/sshd.log" &
+  SSHD_PID=$!
+  wait_port "$port" "$SSHD_PID"
+  echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$JPKI_WORK/host_key.pub")" >"$JPKI_WORK/known_hosts"
+  echo "sshd: $("$sshd" -V 2>&1 | head -n1) on 127.0.0.1:$port (pid $SSHD_PID)"
+}
+# ssh_opts PORT: sets SSH_CLIENT_OPTS, the ssh options for that server: no user or system
+# configuration, only its host key, and no key files (IdentityFile names one that does not exist), so the only keys offered
+# are those given on the command line or by an agent.
+ssh_opts() {
+  SSH_CLIENT_OPTS=(-F /dev/null -p "$1" -o UserKnownHostsFile="$JPKI_WORK/known_hosts"
+    -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o ConnectTimeout=10
+    -o IdentityFile="$JPKI_WORK/no-key-file")
+}
