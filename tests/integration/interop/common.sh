@@ -125,3 +125,31 @@ ssh_opts() {
     -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o ConnectTimeout=10
     -o IdentityFile="$JPKI_WORK/no-key-file")
 }
+
+# card_mark / card_delta WHAT AUTH SIGN SIGNATURES: since card_mark the card got exactly AUTH
+# VERIFYs with the authentication PIN (EF 0018), SIGN with the signature password (EF 001B) and
+# SIGNATURES signatures ('+' after SIGNATURES: at least that many).
+card_mark() { mark=$(wc -l <"$JPKI_CARD_LOG"); }
+card_delta() {
+  tail -n +"$((mark + 1))" "$JPKI_CARD_LOG" >delta.log
+  local a s n
+  a=$(pin_verify_count 0018 delta.log) s=$(pin_verify_count 001B delta.log) n=$(card_signature_count delta.log)
+  echo "card: $a VERIFY with the authentication PIN, $s with the signature password, $n signature(s)"
+  ((a == $2)) || fail "$1: $a VERIFY with the authentication PIN (expected $2)"
+  ((s == $3)) || fail "$1: $s VERIFY with the signature password (expected $3)"
+  if [[ $4 == *+ ]]; then ((n >= ${4%+})) || fail "$1: $n card signatures (expected at least ${4%+})"
+  else ((n == $4)) || fail "$1: $n card signatures (expected $4)"; fi
+}
+
+# check_sig ROLE: ROLE.sig (256 bytes) is a PKCS#1 v1.5 SHA-256 signature of data.bin (whose digest
+# is data.sha256) by the card's certificate $PKI/ROLE.pem (ROLE may carry a suffix: sign-cache).
+check_sig() {
+  local role=$1
+  [[ $(stat -c %s "$role.sig") == 256 ]] || fail "$role signature is not 256 bytes"
+  openssl x509 -in "$PKI/${role%%-*}.pem" -pubkey -noout >"$role.pub"
+  openssl pkeyutl -verify -pubin -inkey "$role.pub" -pkeyopt digest:sha256 -in data.sha256 -sigfile "$role.sig" \
+    >"verify-$role.txt" 2>&1 || { cat "verify-$role.txt"; fail "$role signature does not verify"; }
+  echo "$role: $(cat "verify-$role.txt")"
+  expect_grep '^Signature Verified Successfully' "verify-$role.txt" "$role signature verification"
+  verify_sig sha256 "$PKI/${role%%-*}.pem" data.bin "$role.sig"
+}

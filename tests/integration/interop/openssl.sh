@@ -46,17 +46,6 @@ tty_run() {
   cmd=$(printf '%q ' "$@")
   (sleep 1; printf '%s\n' "$input") | timeout 30 script -qec "$cmd" /dev/null
 }
-# sign_and_verify ROLE LOG: checks ROLE.sig over data.sha256 with the card's certificate.
-check_sig() {
-  local role=$1
-  [[ $(stat -c %s "$role.sig") == 256 ]] || fail "$role signature is not 256 bytes"
-  openssl x509 -in "$PKI/${role%%-*}.pem" -pubkey -noout >"$role.pub"
-  openssl pkeyutl -verify -pubin -inkey "$role.pub" -pkeyopt digest:sha256 -in data.sha256 -sigfile "$role.sig" \
-    >"verify-$role.txt" 2>&1 || { cat "verify-$role.txt"; fail "$role signature does not verify"; }
-  echo "$role: $(cat "verify-$role.txt")"
-  expect_grep '^Signature Verified Successfully' "verify-$role.txt" "$role signature verification"
-  verify_sig sha256 "$PKI/${role%%-*}.pem" data.bin "$role.sig"
-}
 echo "auth key: ${AUTH_KEY%%\?*}"
 openssl pkeyutl -engine pkcs11 -keyform engine -inkey "$AUTH_KEY" -sign -pkeyopt digest:sha256 \
   -in data.sha256 -out auth.sig >pkeyutl-auth.txt 2>&1 || { cat pkeyutl-auth.txt; fail "pkeyutl -sign with the auth key failed"; }

@@ -14,17 +14,6 @@ CLIENT=$(pkg-config p11-kit-1 --variable p11_module_path 2>/dev/null || echo /us
 [[ -f $CLIENT ]] || fail "p11-kit-client.so not found at $CLIENT (apt-get install p11-kit-modules)"
 card_facts
 
-# card_mark / card_delta WHAT AUTH SIGN SIGNATURES: since card_mark the card got exactly AUTH
-# VERIFYs with the authentication PIN (EF 0018), SIGN with the signature password (EF 001B) and
-# SIGNATURES signatures.
-card_mark() { mark=$(wc -l <"$JPKI_CARD_LOG"); }
-card_delta() {
-  tail -n +"$((mark + 1))" "$JPKI_CARD_LOG" >delta.log
-  local a s n
-  a=$(pin_verify_count 0018 delta.log) s=$(pin_verify_count 001B delta.log) n=$(card_signature_count delta.log)
-  echo "card: $a VERIFY with the authentication PIN, $s with the signature password, $n signature(s)"
-  ((a == $2 && s == $3 && n == $4)) || fail "$1: expected $2, $3 VERIFY and $4 signature(s), got $a, $s and $n"
-}
 # start_server NAME URI…: p11-kit server for the tokens matching the URIs on $JPKI_WORK/NAME.sock;
 # sets server_pid and exports P11_KIT_SERVER_ADDRESS from what the server prints.
 start_server() {

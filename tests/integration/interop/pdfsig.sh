@@ -40,20 +40,6 @@ make_pdf() {
   body+=$'trailer\n'"<< /Size $((${#objs[@]} + 1)) /Root 1 0 R >>"$'\nstartxref\n'"$xref"$'\n%%EOF\n'
   printf '%s' "$body" >"$out"
 }
-# card_mark / card_delta WHAT AUTH SIGN SIGNATURES: since card_mark the card got exactly AUTH
-# VERIFYs with the authentication PIN (EF 0018), SIGN with the signature password (EF 001B) and
-# SIGNATURES signatures ('+' after SIGNATURES: at least that many).
-card_mark() { mark=$(wc -l <"$JPKI_CARD_LOG"); }
-card_delta() {
-  tail -n +"$((mark + 1))" "$JPKI_CARD_LOG" >delta.log
-  local a s n
-  a=$(pin_verify_count 0018 delta.log) s=$(pin_verify_count 001B delta.log) n=$(card_signature_count delta.log)
-  echo "card: $a VERIFY with the authentication PIN, $s with the signature password, $n signature(s)"
-  ((a == $2)) || fail "$1: $a VERIFY with the authentication PIN (expected $2)"
-  ((s == $3)) || fail "$1: $s VERIFY with the signature password (expected $3)"
-  if [[ $4 == *+ ]]; then ((n >= ${4%+})) || fail "$1: $n card signatures (expected at least ${4%+})"
-  else ((n == $4)) || fail "$1: $n card signatures (expected $4)"; fi
-}
 # run_pdfsig LOG ARGS…: pdfsig without a terminal (setsid, stdin /dev/null), at most 60 s; returns
 # its exit code (124: it hung, > 128: a signal).
 run_pdfsig() {

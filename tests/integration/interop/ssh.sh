@@ -13,17 +13,6 @@ cd "$JPKI_WORK"
 card_facts
 PORT=2222
 
-# card_mark / card_delta WHAT AUTH SIGN SIGNATURES: since card_mark the card got exactly AUTH
-# VERIFYs with the authentication PIN (EF 0018), SIGN with the signature password (EF 001B) and
-# SIGNATURES signatures.
-card_mark() { mark=$(wc -l <"$JPKI_CARD_LOG"); }
-card_delta() {
-  tail -n +"$((mark + 1))" "$JPKI_CARD_LOG" >delta.log
-  local a s n
-  a=$(pin_verify_count 0018 delta.log) s=$(pin_verify_count 001B delta.log) n=$(card_signature_count delta.log)
-  echo "card: $a VERIFY with the authentication PIN, $s with the signature password, $n signature(s)"
-  ((a == $2 && s == $3 && n == $4)) || fail "$1: expected $2, $3 VERIFY and $4 signature(s), got $a, $s and $n"
-}
 # accepted_count: sshd's "Accepted publickey" lines for the card's key so far (sshd -e ends its
 # lines with CR LF).
 accepted_count() { tr -d '\r' <sshd.log | grep -c "^Accepted publickey for root from 127\.0\.0\.1 port [0-9]* ssh2: RSA $AUTH_FP\$" || true; }
