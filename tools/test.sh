@@ -8,25 +8,57 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+
+# checked_ctest BUILD_DIR CTEST_ARGS…: ctest, then a skipped test counts as a failed one: a test
+# CTest reports skipped, and a GoogleTest or CMocka case that printed [  SKIPPED ] inside a test
+# CTest counted as passed. The one exception is the README's: the Firefox test after three
+# attempts that all met the known Firefox stall (issue: the PIN dialog never appears).
+checked_ctest() {
+  local dir=$1 out bad=() name
+  shift
+  out=$dir/ctest-output.txt
+  ctest --test-dir "$dir" "$@" 2>&1 | tee "$out"
+  while read -r name; do
+    if [[ $name == integration_browser_firefox ]] &&
+      grep -q 'attempts.sh: SKIPPED: all .* attempts ended in the known browser flake' \
+        "$dir/Testing/Temporary/LastTest.log"; then
+      echo "test: integration_browser_firefox SKIPPED: the known Firefox stall (README: tests that may skip)"
+    else
+      bad+=("$name")
+    fi
+  done < <(sed -nE 's/.*Test +#[0-9]+: ([A-Za-z0-9_]+) .*\*+Skipped.*/\1/p' "$out")
+  while read -r name; do
+    bad+=("$name")
+  done < <(sed -nE 's/^\[  SKIPPED \] ([A-Za-z_][A-Za-z0-9_./]*).*/\1/p' "$dir/Testing/Temporary/LastTest.log" | sort -u)
+  if ((${#bad[@]})); then
+    printf 'test: SKIPPED, which counts as failed: %s\n' "${bad[@]}" >&2
+    return 1
+  fi
+}
+
 JPKI_SETUP_TESTS=1 tools/setup.sh build/default
-ctest --test-dir build/default --output-on-failure -j"$(nproc)" --timeout 300
+checked_ctest build/default --output-on-failure -j"$(nproc)" --timeout 300
 
 if [[ ${JPKI_SKIP_SANITIZERS:-0} != 1 ]]; then
   echo "test: unit and CMocka suites under ASan+UBSan"
   cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DJPKI_SANITIZE=address,undefined >/dev/null
   cmake --build build/asan -j"$(nproc)" --target jpki_check_deps
-  ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build/asan --output-on-failure -j"$(nproc)" \
+  ASAN_OPTIONS=detect_leaks=1 checked_ctest build/asan --output-on-failure -j"$(nproc)" \
     --timeout 300 -L 'unit|cmocka'
 
   echo "test: unit and CMocka suites under TSan"
   cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DJPKI_SANITIZE=thread >/dev/null
   cmake --build build/tsan -j"$(nproc)" --target jpki_check_deps
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build/tsan \
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 checked_ctest build/tsan \
     --output-on-failure -j"$(nproc)" --timeout 300 -L 'unit|cmocka'
+else
+  echo "test: SKIPPED the ASan+UBSan and TSan runs (JPKI_SKIP_SANITIZERS=1)"
 fi
 
 if [[ ${JPKI_SKIP_FUZZ:-0} != 1 ]]; then
   echo "test: fuzzing, ${FUZZ_TIME:-20} s per target"
   tests/fuzz/run.sh
+else
+  echo "test: SKIPPED fuzzing (JPKI_SKIP_FUZZ=1)"
 fi
 echo "test: all suites passed in $(($(date +%s) - start)) s"

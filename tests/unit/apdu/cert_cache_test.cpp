@@ -18,6 +18,8 @@
 #include "jpki/jpki_card.h"
 #include "scripted_connection.h"
 
+#include "../common/as_unprivileged.h"
+
 namespace jpki {
 namespace {
 
@@ -295,12 +297,15 @@ TEST_F(CertCacheTest, DirectoryThatCannotBeCreatedOrWrittenIsNotUsed) {
 }
 
 TEST_F(CertCacheTest, DirectoryOfAnotherUserIsNotUsed) {
-  if (::geteuid() != 0) {
-    GTEST_SKIP() << "needs root to give the directory away";
-  }
   fill(CertFile::AuthCa, 0x000B, caCert);
-  ASSERT_EQ(::chown(dir.c_str(), 65534, 65534), 0);
-  auto card = newCard(diskStore(dir));
+  // Root gives the directory away; any other user finds one of root's (the root directory).
+  fs::path other = dir;
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(dir.c_str(), jt::kNobody, jt::kNobody), 0);
+  } else {
+    other = "/";
+  }
+  auto card = newCard(diskStore(other));
   expectFullRead(0x000B, caCert);
   EXPECT_EQ(card->certificate(CertFile::AuthCa), caCert);
   ASSERT_FALSE(problems.empty());
@@ -308,15 +313,23 @@ TEST_F(CertCacheTest, DirectoryOfAnotherUserIsNotUsed) {
 }
 
 TEST_F(CertCacheTest, ReadOnlyDirectoryStillWorks) {
-  if (::geteuid() == 0) {
-    GTEST_SKIP() << "root writes into a read-only directory anyway";
-  }
   fs::create_directories(dir);
+  if (::geteuid() == 0) {
+    // Root writes into a read-only directory anyway: the check runs as the user nobody, who must
+    // own the directory (the store refuses anyone else's) and reach it.
+    for (const fs::path& p : {root, root / "sub", dir}) {
+      ASSERT_EQ(::chown(p.c_str(), jt::kNobody, jt::kNobody), 0) << p;
+    }
+  }
   ASSERT_EQ(::chmod(dir.c_str(), 0500), 0);
-  auto card = newCard(diskStore(dir));
-  expectFullRead(0x000B, caCert);
-  EXPECT_EQ(card->certificate(CertFile::AuthCa), caCert);
-  EXPECT_TRUE(filesIn(dir, ".der").empty());
+  jt::asUnprivileged([&] {
+    auto card = newCard(diskStore(dir));
+    expectFullRead(0x000B, caCert);
+    EXPECT_EQ(card->certificate(CertFile::AuthCa), caCert);
+    EXPECT_TRUE(filesIn(dir, ".der").empty());
+    script().checkDone();
+    scripts.clear();  // checked here: a child's script is not the parent's
+  });
   ::chmod(dir.c_str(), 0700);
 }
 
