@@ -136,8 +136,8 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PT
 CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_OBJECT_HANDLE, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_WrapKey", h); }
 CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_ATTRIBUTE_PTR, CK_ULONG, CK_OBJECT_HANDLE_PTR) { return unsupported("C_UnwrapKey", h); }
 CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR, CK_ULONG, CK_OBJECT_HANDLE_PTR) { return unsupported("C_DeriveKey", h); }
-CK_RV C_SeedRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG) { return dispatch("C_SeedRandom", Pre::Session, h, [](Call&) { return CKR_RANDOM_NO_RNG; }); }
-CK_RV C_GenerateRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG) { return dispatch("C_GenerateRandom", Pre::Session, h, [](Call&) { return CKR_RANDOM_NO_RNG; }); }
+CK_RV C_SeedRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR p, CK_ULONG n) { return dispatch("C_SeedRandom", Pre::Session, h, [&](Call&) { return p == nullptr && n != 0 ? CKR_ARGUMENTS_BAD : CKR_RANDOM_NO_RNG; }); }
+CK_RV C_GenerateRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR p, CK_ULONG n) { return dispatch("C_GenerateRandom", Pre::Session, h, [&](Call&) { return p == nullptr && n != 0 ? CKR_ARGUMENTS_BAD : CKR_RANDOM_NO_RNG; }); }
 CK_RV C_GetFunctionStatus(CK_SESSION_HANDLE h) { return dispatch("C_GetFunctionStatus", Pre::Session, h, [](Call&) { return CKR_FUNCTION_NOT_PARALLEL; }); }
 CK_RV C_CancelFunction(CK_SESSION_HANDLE h) { return dispatch("C_CancelFunction", Pre::Session, h, [](Call&) { return CKR_FUNCTION_NOT_PARALLEL; }); }
 

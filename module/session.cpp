@@ -141,10 +141,21 @@ CK_RV login(Call& c, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG pinLen) {
   if (pin == nullptr && pinLen != 0) {
     return CKR_ARGUMENTS_BAD;
   }
-  if (user != CKU_USER && user != CKU_CONTEXT_SPECIFIC) {
-    return CKR_USER_TYPE_INVALID;  // no SO
-  }
   Token& token = *c.session->token;
+  if (user == CKU_SO) {
+    // A valid user type, but the card has no security officer PIN (v2.40 §5.6 C_Login): the SO
+    // cannot log in while a read-only session of the token exists, nor while the user is logged
+    // in; otherwise no PIN is right, and none is sent to the card.
+    for (const auto& [handle, other] : c.st.sessions) {
+      if (other.token == c.session->token && (other.flags & CKF_RW_SESSION) == 0) {
+        return CKR_SESSION_READ_ONLY_EXISTS;
+      }
+    }
+    return token.loggedIn() ? CKR_USER_ANOTHER_ALREADY_LOGGED_IN : CKR_PIN_INCORRECT;
+  }
+  if (user != CKU_USER && user != CKU_CONTEXT_SPECIFIC) {
+    return CKR_USER_TYPE_INVALID;
+  }
   SignOp* op = nullptr;
   if (user == CKU_CONTEXT_SPECIFIC) {
     // v2.40 §5.6 C_Login: only right after C_SignInit on a CKA_ALWAYS_AUTHENTICATE key.

@@ -98,7 +98,8 @@ static void login_logout(void** state) {
   assert_rv(p11->C_Logout(BOGUS_HANDLE), CKR_SESSION_HANDLE_INVALID);
   /* No protected authentication path: a NULL PIN is a bad argument. */
   assert_rv(p11->C_Login(ro, CKU_USER, NULL, 4), CKR_ARGUMENTS_BAD);
-  assert_rv(p11->C_Login(ro, CKU_SO, (CK_UTF8CHAR_PTR)AUTH_PIN, 4), CKR_USER_TYPE_INVALID);
+  /* CKU_SO is valid, but the card has no SO PIN: a read-only session of the token exists. */
+  assert_rv(p11->C_Login(ro, CKU_SO, (CK_UTF8CHAR_PTR)AUTH_PIN, 4), CKR_SESSION_READ_ONLY_EXISTS);
   assert_rv(p11->C_Login(ro, 77, (CK_UTF8CHAR_PTR)AUTH_PIN, 4), CKR_USER_TYPE_INVALID);
   /* No operation needs a context-specific login. */
   assert_rv(p11->C_Login(ro, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)AUTH_PIN, 4),
@@ -114,7 +115,7 @@ static void login_logout(void** state) {
   CK_SESSION_HANDLE late = open_session(auth_slot, 0);
   assert_int_equal(session_state(late), CKS_RO_USER_FUNCTIONS);
   assert_rv(p11->C_Login(rw, CKU_USER, (CK_UTF8CHAR_PTR)AUTH_PIN, 4), CKR_USER_ALREADY_LOGGED_IN);
-  assert_rv(p11->C_Login(rw, CKU_SO, (CK_UTF8CHAR_PTR)AUTH_PIN, 4), CKR_USER_TYPE_INVALID);
+  assert_rv(p11->C_Login(rw, CKU_SO, (CK_UTF8CHAR_PTR)AUTH_PIN, 4), CKR_SESSION_READ_ONLY_EXISTS);
   assert_int_equal(card("verify-count"), 1);
 
   assert_rv(p11->C_Logout(rw), CKR_OK);

@@ -213,6 +213,10 @@ TEST_F(ModuleTest, UnsupportedAndWriteFunctions) {
   EXPECT_EQ(f->C_SeedRandom(9999, buf, 4), CKR_SESSION_HANDLE_INVALID);
   EXPECT_EQ(f->C_SeedRandom(s, buf, 4), CKR_RANDOM_NO_RNG);
   EXPECT_EQ(f->C_GenerateRandom(s, buf, 4), CKR_RANDOM_NO_RNG);
+  // Argument checks come before the function's own answer (v2.40 §5.15: CKR_ARGUMENTS_BAD).
+  EXPECT_EQ(f->C_SeedRandom(s, nullptr, 4), CKR_ARGUMENTS_BAD);
+  EXPECT_EQ(f->C_GenerateRandom(s, nullptr, 4), CKR_ARGUMENTS_BAD);
+  EXPECT_EQ(f->C_GenerateRandom(s, nullptr, 0), CKR_RANDOM_NO_RNG);
   EXPECT_EQ(f->C_CreateObject(s, &a, 1, &o), CKR_TOKEN_WRITE_PROTECTED);
   EXPECT_EQ(f->C_CreateObject(9999, &a, 1, &o), CKR_SESSION_HANDLE_INVALID);
   EXPECT_EQ(f->C_CopyObject(s, 1, &a, 1, &o), CKR_TOKEN_WRITE_PROTECTED);

@@ -72,12 +72,22 @@ TEST_F(ModuleTest, LowerCaseSignPasswordIsNormalised) {
 
 TEST_F(ModuleTest, UserTypes) {
   CK_SESSION_HANDLE s = open(kAuthSlot);
-  EXPECT_EQ(login(s, CKU_SO, kAuthPin), CKR_USER_TYPE_INVALID);
+  // CKU_SO is a valid user type, but the card has no SO PIN (v2.40 §5.6 C_Login): refused by the
+  // state of the sessions first, else as an incorrect PIN; no PIN reaches the card.
+  EXPECT_EQ(login(s, CKU_SO, kAuthPin), CKR_SESSION_READ_ONLY_EXISTS);
+  EXPECT_EQ(f->C_CloseSession(s), CKR_OK);
+  const CK_SESSION_HANDLE rw = open(kAuthSlot, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+  EXPECT_EQ(login(rw, CKU_SO, kAuthPin), CKR_PIN_INCORRECT);
+  ASSERT_EQ(login(rw, CKU_USER, kAuthPin), CKR_OK);
+  EXPECT_EQ(login(rw, CKU_SO, kAuthPin), CKR_USER_ANOTHER_ALREADY_LOGGED_IN);
+  EXPECT_EQ(f->C_Logout(rw), CKR_OK);
+  EXPECT_EQ(verifyWithData(), 1u) << "only the user's login";
+  s = open(kAuthSlot);
   EXPECT_EQ(login(s, 77, kAuthPin), CKR_USER_TYPE_INVALID);
   EXPECT_EQ(login(s, CKU_CONTEXT_SPECIFIC, kAuthPin), CKR_OPERATION_NOT_INITIALIZED);
   EXPECT_EQ(f->C_Login(s, CKU_USER, nullptr, 4), CKR_ARGUMENTS_BAD);
   EXPECT_EQ(login(9999, CKU_USER, kAuthPin), CKR_SESSION_HANDLE_INVALID);
-  EXPECT_EQ(verifyWithData(), 0u);
+  EXPECT_EQ(verifyWithData(), 1u) << "only the one user login above reached the card";
 }
 
 TEST_F(ModuleTest, CardResetByAnotherProcessLogsOut) {
