@@ -6,7 +6,8 @@
  *
  * Steps (run in order; each prints "STEP RV" on stdout, flushed):
  *   init | fini            C_Initialize / C_Finalize (init is implicit before the first step)
- *   info SLOT              C_GetTokenInfo; also prints "serial XXXXXXXXXXXXXXXX"
+ *   info SLOT              C_GetTokenInfo; also prints "serial XXXXXXXXXXXXXXXX" and
+ *                          "pin-flags" with COUNT_LOW / FINAL_TRY / LOCKED when set
  *   open SLOT              C_OpenSession (replaces the current session)
  *   login PIN | ctx PIN    C_Login CKU_USER / CKU_CONTEXT_SPECIFIC on the current session
  *   logout | close         C_Logout / C_CloseSession
@@ -280,7 +281,12 @@ int main(int argc, char** argv) {
       CK_TOKEN_INFO info;
       CK_RV rv = p11->C_GetTokenInfo(strtoul(argv[++i], NULL, 10), &info);
       report(step, rv);
-      if (rv == CKR_OK) printf("serial %.16s\n", (const char*)info.serialNumber);
+      if (rv == CKR_OK) {
+        printf("serial %.16s\n", (const char*)info.serialNumber);
+        printf("pin-flags%s%s%s\n", (info.flags & CKF_USER_PIN_COUNT_LOW) ? " COUNT_LOW" : "",
+               (info.flags & CKF_USER_PIN_FINAL_TRY) ? " FINAL_TRY" : "",
+               (info.flags & CKF_USER_PIN_LOCKED) ? " LOCKED" : "");
+      }
     } else if (strcmp(step, "open") == 0 && need(i, argc, 1)) {
       login_key = CK_INVALID_HANDLE;
       report(step, p11->C_OpenSession(strtoul(argv[++i], NULL, 10), CKF_SERIAL_SESSION, NULL,
