@@ -112,7 +112,9 @@ JSON
 # Only in this test's private mount namespace: the machine's Firefox installation is untouched.
 mount --bind "$JPKI_WORK/dist" "$dist" || fail "cannot bind-mount policies.json over $dist"
 run_firefox ff2-both "$JPKI_WORK/ff2" both.conf no
-grep -q 'jpki\|JPKI' ff2/pkcs11.txt || fail "the SecurityDevices policy did not register the module (ff2/pkcs11.txt)"
+# The module entry itself (the profile's path contains "jpki" too, so a plain grep proves nothing).
+grep -Fxq "library=$M" ff2/pkcs11.txt && grep -Fxq 'name=JPKI (My Number Card)' ff2/pkcs11.txt ||
+  { cat ff2/pkcs11.txt; fail "the SecurityDevices policy did not register the module (ff2/pkcs11.txt)"; }
 ((SIGN_PROMPTS == 0)) || fail "tokens = both: Firefox asked $SIGN_PROMPTS time(s) for the signature password"
 pass "Firefox, tokens = both: logged in; the browser saw only the authentication token and never asked for the signature password"
 echo "artefacts: $ART"
