@@ -33,6 +33,7 @@ class SecretBytes {
   [[nodiscard]] ByteView view() const noexcept { return data_; }
   [[nodiscard]] std::uint8_t* data() noexcept { return data_.data(); }
   [[nodiscard]] std::size_t size() const noexcept { return data_.size(); }
+  [[nodiscard]] std::size_t capacity() const noexcept { return data_.capacity(); }  // all wiped
   [[nodiscard]] bool empty() const noexcept { return data_.empty(); }
 
  private:

@@ -1,6 +1,10 @@
 // Transaction: begin/end, 61xx / 6Cxx handling, APDU count and the trace (never VERIFY data).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -160,11 +164,22 @@ TEST_F(TransactionTest, TraceNeverShowsTheNewPin) {
   EXPECT_NE(lines[0].find("00 24 01 80"), std::string::npos) << lines[0];
 }
 
+// After setTraceSink(nullptr) nothing is traced: not to a sink installed before, and not to the
+// default sink JPKI_APDU_TRACE would name (the variable is read only while nothing was set).
 TEST_F(TransactionTest, TraceOffByDefaultAfterReset) {
+  std::vector<std::string> lines;
+  setTraceSink([&lines](const std::string& line) { lines.push_back(line); });
   setTraceSink(nullptr);
+  const std::string file = ::testing::TempDir() + "jpki-trace-" + std::to_string(::getpid());
+  std::remove(file.c_str());
+  ::setenv("JPKI_APDU_TRACE", file.c_str(), 1);
   script->expect("00 A4 02 0C 02 00 18", "90 00");
   Transaction tx(connection);
   EXPECT_EQ(tx.send(selectEf(0x0018)).sw, 0x9000);
+  ::unsetenv("JPKI_APDU_TRACE");
+  EXPECT_TRUE(lines.empty()) << lines.front();
+  EXPECT_FALSE(std::ifstream(file).good()) << "a trace file was written after the reset";
+  std::remove(file.c_str());
 }
 
 }  // namespace

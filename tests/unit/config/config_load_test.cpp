@@ -130,11 +130,23 @@ TEST_F(LoadTest, DefaultPathWithoutVariable) {
   }
 }
 
+// An empty JPKI_PKCS11_CONF is the same as none: the default path, not a file named "".
 TEST_F(LoadTest, EmptyVariableMeansDefaultPath) {
+  LoadResult unset;
+  {
+    ScopedEnv conf(kPathEnv, nullptr);
+    unset = load();
+  }
   ScopedEnv conf(kPathEnv, "");
   const auto r = load();
+  EXPECT_EQ(r.source, unset.source);
+  EXPECT_EQ(r.warnings, unset.warnings);
+  EXPECT_EQ(r.config.tokens, unset.config.tokens);
   if (!fs::exists(kDefaultPath)) {
-    EXPECT_TRUE(r.warnings.empty());
+    EXPECT_TRUE(r.source.empty());
+    EXPECT_TRUE(r.warnings.empty()) << r.warnings.front();
+  } else {
+    EXPECT_EQ(r.source, fs::path(kDefaultPath));
   }
 }
 

@@ -6,6 +6,7 @@
 //   * each wrong well-formed PIN costs exactly one try; a locked PIN is never sent;
 //   * no PIN appears in the debug log with the APDU trace on;
 //   * SecretBytes wipes its whole buffer.
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -213,11 +214,14 @@ TEST(SecretBytesWipe, ClearWipesTheWholeCapacity) {
   for (char c : std::string("ABC123XYZ")) {
     secret.push_back(static_cast<std::uint8_t>(c));
   }
-  const std::uint8_t* storage = secret.data();
-  const std::size_t size = secret.size();
+  std::uint8_t* storage = secret.data();
+  const std::size_t capacity = secret.capacity();
+  ASSERT_GT(capacity, secret.size());
+  // Stand-in for stale secret bytes beyond size() (the allocation's unused part).
+  std::memset(storage + secret.size(), 'Q', capacity - secret.size());
   secret.clear();  // keeps the allocation (std::vector::clear), so it may be inspected
-  for (std::size_t i = 0; i < size; ++i) {
-    EXPECT_EQ(storage[i], 0) << "byte " << i << " not wiped";
+  for (std::size_t i = 0; i < capacity; ++i) {
+    EXPECT_EQ(storage[i], 0) << "byte " << i << " of " << capacity << " not wiped";
   }
 }
 

@@ -1,6 +1,7 @@
 // Retry counters persist in the state file across VirtualCard instances (card "restarts").
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "core/pin_store.h"
@@ -141,12 +142,25 @@ TEST(PinState, CardRuleForNewValues) {
   EXPECT_FALSE(ok(true, "ABC 12"));
 }
 
+// Without a path the counters and PINs live in memory only: nothing is written anywhere (checked
+// in the working directory, where a relative or empty path would land), and a new store starts
+// from the defaults again.
 TEST(PinState, MemoryOnlyWithoutPath) {
-  PinStore store({}, 3, 5, "1234", "ABC123");
-  store.set(false, 1);
-  store.setPin(true, "NEWPASS1");
-  EXPECT_EQ(store.tries(false), 1);
-  EXPECT_EQ(store.pin(true), "NEWPASS1");
+  TempDir dir;
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  {
+    PinStore store({}, 3, 5, "1234", "ABC123");
+    store.set(false, 1);
+    store.setPin(true, "NEWPASS1");
+    EXPECT_EQ(store.tries(false), 1);
+    EXPECT_EQ(store.pin(true), "NEWPASS1");
+  }
+  PinStore fresh({}, 3, 5, "1234", "ABC123");
+  EXPECT_EQ(fresh.tries(false), 3);
+  EXPECT_EQ(fresh.pin(true), "ABC123");
+  std::filesystem::current_path(cwd);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path())) << "a file was written";
 }
 
 }  // namespace
