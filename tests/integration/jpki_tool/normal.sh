@@ -61,12 +61,24 @@ for key in auth sign; do
   pass "openssl cms -verify accepts the $key CMS signature"
   expect_rc 0 "verify raw $key" -- "$T" verify --cert "$P/$key.pem" --ca "$P/${key}_ca.der" -i doc.txt -s $key.sig
   expect_rc 0 "verify --cms $key" -- "$T" verify --cms --cert "$P/$key.der" --ca "$P/${key}_ca.pem" -i doc.txt -s $key.p7s
+  # The README's form: the signer's certificate comes from the CMS signature itself.
+  expect_rc 0 "verify --cms $key without --cert" -- "$T" verify --cms --ca "$P/${key}_ca.pem" -i doc.txt -s $key.p7s
+  # --ca is used: the other key's CA rejects the intact document's signature, for a reason that
+  # is the certificate, not the signature.
+  other=auth; [[ $key == auth ]] && other=sign
+  expect_rc 1 "verify --cms $key against the $other CA" -- "$T" verify --cms --ca "$P/${other}_ca.pem" -i doc.txt -s $key.p7s
+  cat out.txt err.txt >wrong-ca.txt
+  expect_grep '^signature: good' wrong-ca.txt "wrong CA: the signature itself is good"
+  expect_grep '^chain: +BAD' wrong-ca.txt "wrong CA: the chain to --ca must be refused"
+  expect_rc 1 "verify raw $key against the $other CA" -- "$T" verify --cert "$P/$key.pem" --ca "$P/${other}_ca.pem" -i doc.txt -s $key.sig
+  cat out.txt err.txt >wrong-ca-raw.txt
+  expect_grep '^signature: good' wrong-ca-raw.txt "wrong CA (raw): the signature itself is good"
+  expect_grep '^chain: +BAD' wrong-ca-raw.txt "wrong CA (raw): the chain to --ca must be refused"
 done
 echo tampered >>doc.txt
 expect_rc 1 "verify of tampered data" -- "$T" verify --cert "$P/auth.pem" --ca "$P/auth_ca.pem" -i doc.txt -s auth.sig
 expect_grep 'signature: BAD' out.txt "bad signature reported"
 expect_rc 1 "verify --cms of tampered data" -- "$T" verify --cms --ca "$P/sign_ca.pem" -i doc.txt -s sign.p7s
-expect_rc 1 "verify against the wrong CA" -- "$T" verify --cms --ca "$P/auth_ca.pem" -i doc.txt -s sign.p7s
 expect_rc 1 "verify --json (tampered)" -- "$T" verify --json --cert "$P/sign.pem" --ca "$P/sign_ca.pem" -i doc.txt -s sign.sig
 expect_grep '"valid": false' out.txt "verify --json"
 
