@@ -25,6 +25,8 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <getopt.h>
+#include <p11-kit/pkcs11.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +34,6 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <p11-kit/pkcs11.h>
 
 #ifdef HAVE_CALLGRIND_H
 #include <valgrind/callgrind.h>
@@ -54,8 +54,8 @@ typedef struct {
 } Signature;
 
 static struct {
-  const char *module;
-  const char *scenario;
+  const char* module;
+  const char* scenario;
   const char *auth_pin, *sign_pin;
   const char *auth_cert, *sign_cert;
   int count;
@@ -63,8 +63,8 @@ static struct {
 } opt = {NULL, NULL, "1234", "ABC123", NULL, NULL, 50, 0, 1};
 
 static CK_FUNCTION_LIST_PTR p11;
-static void *module_handle;
-static Signature *sigs;
+static void* module_handle;
+static Signature* sigs;
 static int nsigs, sign_errors, relogins;
 static CK_RV last_rv;
 static int n_slots, n_tokens, n_objects, n_certs;
@@ -80,8 +80,8 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static long status_kb(const char *field) {
-  FILE *f = fopen("/proc/self/status", "r");
+static long status_kb(const char* field) {
+  FILE* f = fopen("/proc/self/status", "r");
   char line[256];
   long kb = -1;
   size_t n = strlen(field);
@@ -95,7 +95,7 @@ static long status_kb(const char *field) {
   return kb;
 }
 
-static void set_error(const char *fmt, ...) {
+static void set_error(const char* fmt, ...) {
   va_list ap;
   if (error_text[0]) return; /* keep the first */
   va_start(ap, fmt);
@@ -103,23 +103,23 @@ static void set_error(const char *fmt, ...) {
   va_end(ap);
 }
 
-#define CK(call)                                                            \
-  do {                                                                      \
-    CK_RV rv_ = (call);                                                     \
-    if (rv_ != CKR_OK) {                                                    \
-      set_error("%s returned 0x%lx", #call, (unsigned long)rv_);            \
-      return -1;                                                            \
-    }                                                                       \
+#define CK(call)                                                 \
+  do {                                                           \
+    CK_RV rv_ = (call);                                          \
+    if (rv_ != CKR_OK) {                                         \
+      set_error("%s returned 0x%lx", #call, (unsigned long)rv_); \
+      return -1;                                                 \
+    }                                                            \
   } while (0)
 
-static Signature *new_signature(int key) {
+static Signature* new_signature(int key) {
   static int serial;
-  Signature *s;
+  Signature* s;
   if (nsigs >= opt.count + 8) return NULL;
   s = &sigs[nsigs++];
   memset(s, 0, sizeof *s);
   s->key = key;
-  s->data_len = (size_t)snprintf((char *)s->data, sizeof s->data, "jpki-bench %s pid %ld #%d",
+  s->data_len = (size_t)snprintf((char*)s->data, sizeof s->data, "jpki-bench %s pid %ld #%d",
                                  opt.scenario, (long)getpid(), serial++);
   return s;
 }
@@ -141,7 +141,7 @@ static int get_slots(CK_BBOOL token_present) {
   return 0;
 }
 
-static int token_slot(int index, CK_SLOT_ID *slot) {
+static int token_slot(int index, CK_SLOT_ID* slot) {
   if (index < 0 || (CK_ULONG)index >= slot_count) {
     set_error("no token at index %d (%lu slots with a token)", index, (unsigned long)slot_count);
     return -1;
@@ -150,8 +150,8 @@ static int token_slot(int index, CK_SLOT_ID *slot) {
   return 0;
 }
 
-static int find(CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *out,
-                CK_ULONG max, CK_ULONG *found) {
+static int find(CK_SESSION_HANDLE s, CK_ATTRIBUTE* tmpl, CK_ULONG n, CK_OBJECT_HANDLE* out,
+                CK_ULONG max, CK_ULONG* found) {
   CK_ULONG got = 0;
   *found = 0;
   CK(p11->C_FindObjectsInit(s, tmpl, n));
@@ -168,7 +168,7 @@ static int find(CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_H
   return 0;
 }
 
-static int find_private_key(CK_SESSION_HANDLE s, unsigned char id, CK_OBJECT_HANDLE *key) {
+static int find_private_key(CK_SESSION_HANDLE s, unsigned char id, CK_OBJECT_HANDLE* key) {
   CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
   CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_ID, &id, 1}};
   CK_ULONG found;
@@ -181,10 +181,10 @@ static int find_private_key(CK_SESSION_HANDLE s, unsigned char id, CK_OBJECT_HAN
 }
 
 /* C_SignInit, context-specific login when the key asks for it, C_Sign into a new Signature. */
-static int sign_once(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key, int always_auth, const char *pin,
+static int sign_once(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key, int always_auth, const char* pin,
                      int which) {
   CK_MECHANISM mech = {CKM_SHA256_RSA_PKCS, NULL, 0};
-  Signature *sig = new_signature(which);
+  Signature* sig = new_signature(which);
   CK_RV rv;
   if (!sig) {
     set_error("too many signatures");
@@ -212,7 +212,7 @@ static int always_authenticate(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key) {
   return aa == CK_TRUE;
 }
 
-static int login_user(CK_SESSION_HANDLE s, const char *pin) {
+static int login_user(CK_SESSION_HANDLE s, const char* pin) {
   CK_RV rv = p11->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin));
   if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
     set_error("C_Login(USER) returned 0x%lx", (unsigned long)rv);
@@ -257,9 +257,8 @@ static int scenario_objects(void) {
       CK_OBJECT_CLASS cls = 0;
       char label[256];
       unsigned char id[64];
-      CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls},
-                          {CKA_LABEL, label, sizeof label},
-                          {CKA_ID, id, sizeof id}};
+      CK_ATTRIBUTE t[] = {
+          {CKA_CLASS, &cls, sizeof cls}, {CKA_LABEL, label, sizeof label}, {CKA_ID, id, sizeof id}};
       CK_RV rv = p11->C_GetAttributeValue(s, objs[k], t, 3);
       if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID) {
         set_error("C_GetAttributeValue(class,label,id) returned 0x%lx", (unsigned long)rv);
@@ -285,7 +284,7 @@ static int scenario_objects(void) {
   return 0;
 }
 
-static int login_and_sign(CK_SLOT_ID slot, unsigned char id, const char *pin, int which) {
+static int login_and_sign(CK_SLOT_ID slot, unsigned char id, const char* pin, int which) {
   CK_SESSION_HANDLE s;
   CK_OBJECT_HANDLE key;
   CK(p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s));
@@ -405,31 +404,30 @@ typedef struct evp_md_st EVP_MD;
 typedef struct evp_md_ctx_st EVP_MD_CTX;
 
 static struct {
-  X509 *(*PEM_read_X509)(FILE *, X509 **, void *, void *);
-  int (*i2d_X509)(X509 *, unsigned char **);
-  EVP_PKEY *(*X509_get0_pubkey)(const X509 *);
-  void (*X509_free)(X509 *);
-  EVP_MD_CTX *(*EVP_MD_CTX_new)(void);
-  void (*EVP_MD_CTX_free)(EVP_MD_CTX *);
-  const EVP_MD *(*EVP_sha256)(void);
-  int (*EVP_DigestVerifyInit)(EVP_MD_CTX *, void **, const EVP_MD *, void *, EVP_PKEY *);
-  int (*EVP_DigestVerify)(EVP_MD_CTX *, const unsigned char *, size_t, const unsigned char *,
-                          size_t);
+  X509* (*PEM_read_X509)(FILE*, X509**, void*, void*);
+  int (*i2d_X509)(X509*, unsigned char**);
+  EVP_PKEY* (*X509_get0_pubkey)(const X509*);
+  void (*X509_free)(X509*);
+  EVP_MD_CTX* (*EVP_MD_CTX_new)(void);
+  void (*EVP_MD_CTX_free)(EVP_MD_CTX*);
+  const EVP_MD* (*EVP_sha256)(void);
+  int (*EVP_DigestVerifyInit)(EVP_MD_CTX*, void**, const EVP_MD*, void*, EVP_PKEY*);
+  int (*EVP_DigestVerify)(EVP_MD_CTX*, const unsigned char*, size_t, const unsigned char*, size_t);
 } ossl;
 
 static int load_crypto(void) {
-  void *h = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
+  void* h = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
   if (!h) {
     set_error("cannot load libcrypto.so.3: %s", dlerror());
     return -1;
   }
-#define SYM(name)                                                     \
-  do {                                                                \
-    *(void **)(&ossl.name) = dlsym(h, #name);                         \
-    if (!ossl.name) {                                                 \
-      set_error("libcrypto lacks %s", #name);                         \
-      return -1;                                                      \
-    }                                                                 \
+#define SYM(name)                             \
+  do {                                        \
+    *(void**)(&ossl.name) = dlsym(h, #name);  \
+    if (!ossl.name) {                         \
+      set_error("libcrypto lacks %s", #name); \
+      return -1;                              \
+    }                                         \
   } while (0)
   SYM(PEM_read_X509);
   SYM(i2d_X509);
@@ -444,9 +442,9 @@ static int load_crypto(void) {
   return 0;
 }
 
-static X509 *read_cert(const char *path) {
-  FILE *f = fopen(path, "r");
-  X509 *x;
+static X509* read_cert(const char* path) {
+  FILE* f = fopen(path, "r");
+  X509* x;
   if (!f) {
     set_error("cannot open certificate %s: %s", path, strerror(errno));
     return NULL;
@@ -460,15 +458,17 @@ static X509 *read_cert(const char *path) {
 static int verified;
 
 static int verify_all(void) {
-  X509 *certs[2] = {NULL, NULL};
-  const char *paths[2] = {opt.auth_cert, opt.sign_cert};
+  X509* certs[2] = {NULL, NULL};
+  const char* paths[2] = {opt.auth_cert, opt.sign_cert};
   int rc = 0;
   if (nsigs == 0 && card_auth_cert_len == 0) return 0;
   if (load_crypto()) return -1;
   for (int k = 0; k < 2; k++) {
     int needed = (k == 0 && card_auth_cert_len > 0);
     for (int i = 0; i < nsigs; i++) needed |= sigs[i].key == k;
-    if (needed && !(certs[k] = read_cert(paths[k]))) return -1;
+    if (!needed) continue;
+    certs[k] = read_cert(paths[k]);
+    if (certs[k] == NULL) return -1;
   }
   if (card_auth_cert_len > 0) { /* the certificate the module handed out is the card's */
     unsigned char der[8192], *p = der;
@@ -480,7 +480,7 @@ static int verify_all(void) {
     }
   }
   for (int i = 0; i < nsigs; i++) {
-    EVP_MD_CTX *ctx = ossl.EVP_MD_CTX_new();
+    EVP_MD_CTX* ctx = ossl.EVP_MD_CTX_new();
     int ok = ctx &&
              ossl.EVP_DigestVerifyInit(ctx, NULL, ossl.EVP_sha256(), NULL,
                                        ossl.X509_get0_pubkey(certs[sigs[i].key])) == 1 &&
@@ -501,7 +501,7 @@ static int verify_all(void) {
 
 /* ---- main ---------------------------------------------------------------------------------- */
 
-static void usage(FILE *f) {
+static void usage(FILE* f) {
   fprintf(f,
           "usage: jpki-bench-client --module PATH --scenario "
           "slots|objects|login-sign|sign-many|browser\n"
@@ -511,7 +511,7 @@ static void usage(FILE *f) {
           "verified.\n");
 }
 
-static void json_string(const char *s) {
+static void json_string(const char* s) {
   putchar('"');
   for (; *s; s++) {
     if (*s == '"' || *s == '\\') putchar('\\');
@@ -520,9 +520,9 @@ static void json_string(const char *s) {
   putchar('"');
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   static char default_auth[4096], default_sign[4096];
-  const char *pki = getenv("JPKI_PKI_DIR");
+  const char* pki = getenv("JPKI_PKI_DIR");
   CK_C_INITIALIZE_ARGS init_args;
   CK_C_GetFunctionList get_list;
   struct rusage ru0, ru1;
@@ -530,30 +530,57 @@ int main(int argc, char **argv) {
   double t0, t_init = 0, t_end;
   int rc = -1, browser;
 
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!strcmp(a, "--help")) {
-      usage(stdout);
-      return 0;
+  static const struct option longopts[] = {{"module", required_argument, NULL, 'm'},
+                                           {"scenario", required_argument, NULL, 's'},
+                                           {"count", required_argument, NULL, 'n'},
+                                           {"auth-pin", required_argument, NULL, 'a'},
+                                           {"sign-pin", required_argument, NULL, 'p'},
+                                           {"auth-cert", required_argument, NULL, 'A'},
+                                           {"sign-cert", required_argument, NULL, 'S'},
+                                           {"auth-index", required_argument, NULL, 'i'},
+                                           {"sign-index", required_argument, NULL, 'j'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
+  for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
+    switch (c) {
+      case 'm':
+        opt.module = optarg;
+        break;
+      case 's':
+        opt.scenario = optarg;
+        break;
+      case 'n':
+        opt.count = atoi(optarg);
+        break;
+      case 'a':
+        opt.auth_pin = optarg;
+        break;
+      case 'p':
+        opt.sign_pin = optarg;
+        break;
+      case 'A':
+        opt.auth_cert = optarg;
+        break;
+      case 'S':
+        opt.sign_cert = optarg;
+        break;
+      case 'i':
+        opt.auth_index = atoi(optarg);
+        break;
+      case 'j':
+        opt.sign_index = atoi(optarg);
+        break;
+      case 'h':
+        usage(stdout);
+        return 0;
+      default:
+        usage(stderr);
+        return 2;
     }
-    if (!v) {
-      usage(stderr);
-      return 2;
-    }
-    if (!strcmp(a, "--module")) opt.module = v;
-    else if (!strcmp(a, "--scenario")) opt.scenario = v;
-    else if (!strcmp(a, "--count")) opt.count = atoi(v);
-    else if (!strcmp(a, "--auth-pin")) opt.auth_pin = v;
-    else if (!strcmp(a, "--sign-pin")) opt.sign_pin = v;
-    else if (!strcmp(a, "--auth-cert")) opt.auth_cert = v;
-    else if (!strcmp(a, "--sign-cert")) opt.sign_cert = v;
-    else if (!strcmp(a, "--auth-index")) opt.auth_index = atoi(v);
-    else if (!strcmp(a, "--sign-index")) opt.sign_index = atoi(v);
-    else {
-      usage(stderr);
-      return 2;
-    }
-    i++;
+  }
+  if (optind != argc) {
+    usage(stderr);
+    return 2;
   }
   if (!opt.module || !opt.scenario || opt.count < 1) {
     usage(stderr);
@@ -577,7 +604,7 @@ int main(int argc, char **argv) {
     set_error("dlopen: %s", dlerror());
     goto out;
   }
-  *(void **)(&get_list) = dlsym(module_handle, "C_GetFunctionList");
+  *(void**)(&get_list) = dlsym(module_handle, "C_GetFunctionList");
   if (!get_list || get_list(&p11) != CKR_OK || !p11) {
     set_error("C_GetFunctionList unavailable");
     goto out;
@@ -594,12 +621,18 @@ int main(int argc, char **argv) {
   t_init = now_ms() - t0;
   rss_init = status_kb("VmRSS");
 
-  if (!strcmp(opt.scenario, "slots")) rc = scenario_slots();
-  else if (!strcmp(opt.scenario, "objects")) rc = scenario_objects();
-  else if (!strcmp(opt.scenario, "login-sign")) rc = scenario_login_sign();
-  else if (!strcmp(opt.scenario, "sign-many")) rc = scenario_sign_many();
-  else if (browser) rc = scenario_browser();
-  else set_error("unknown scenario %s", opt.scenario);
+  if (!strcmp(opt.scenario, "slots"))
+    rc = scenario_slots();
+  else if (!strcmp(opt.scenario, "objects"))
+    rc = scenario_objects();
+  else if (!strcmp(opt.scenario, "login-sign"))
+    rc = scenario_login_sign();
+  else if (!strcmp(opt.scenario, "sign-many"))
+    rc = scenario_sign_many();
+  else if (browser)
+    rc = scenario_browser();
+  else
+    set_error("unknown scenario %s", opt.scenario);
 
   {
     CK_RV rv = p11->C_Finalize(NULL);
@@ -614,8 +647,8 @@ out:
   getrusage(RUSAGE_SELF, &ru1);
   /* Not dlclose()d: some modules leave threads or atexit handlers behind. */
   if (verify_all()) rc = -1;
-  if (rc == 0 && strcmp(opt.scenario, "slots") && strcmp(opt.scenario, "objects")) {
-    int expected = !strcmp(opt.scenario, "login-sign") ? 2
+  if (rc == 0 && strcmp(opt.scenario, "slots") != 0 && strcmp(opt.scenario, "objects") != 0) {
+    int expected = !strcmp(opt.scenario, "login-sign")  ? 2
                    : !strcmp(opt.scenario, "sign-many") ? opt.count
                                                         : 1;
     if (verified != expected) {
