@@ -160,7 +160,7 @@ struct ExitWatch {
         JPKI_LOG_INFO("finalized at exit");
       }
     } catch (...) {
-      // Nothing can be reported from an exit handler.
+      // ignored: nothing can be reported from an exit handler.
     }
   }
 };

@@ -61,6 +61,7 @@ void shutdown() noexcept {
   try {
     apdu::setTraceSink(nullptr);
   } catch (...) {
+    // ignored: shutting down goes on; the file below is closed whatever happened.
   }
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_file != nullptr) {

@@ -43,7 +43,8 @@ std::optional<VpcdConnection> VpcdConnection::tryConnect(const std::string& host
       setLowLatency(fd);
       return VpcdConnection(fd);
     }
-    error = "cannot connect to " + host + ":" + service + ": " + std::strerror(errno);
+    error = "cannot connect to ";
+    error.append(host).append(":").append(service).append(": ").append(std::strerror(errno));
     close(fd);
   }
   return std::nullopt;

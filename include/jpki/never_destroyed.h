@@ -6,6 +6,7 @@
 #pragma once
 
 #include <new>
+#include <type_traits>
 #include <utility>
 
 namespace jpki {
@@ -14,7 +15,7 @@ template <class T>
 class NeverDestroyed {
  public:
   template <class... A>
-  explicit NeverDestroyed(A&&... args) {
+  explicit NeverDestroyed(A&&... args) noexcept(std::is_nothrow_constructible_v<T, A...>) {
     new (storage_) T(std::forward<A>(args)...);
   }
   NeverDestroyed(const NeverDestroyed&) = delete;
@@ -25,7 +26,7 @@ class NeverDestroyed {
   T* operator->() noexcept { return &get(); }
 
  private:
-  alignas(T) unsigned char storage_[sizeof(T)];
+  alignas(T) unsigned char storage_[sizeof(T)]{};  // zeroed, then T is constructed in it
 };
 
 }  // namespace jpki

@@ -80,7 +80,7 @@ std::vector<fs::path> p11kitRegistrations() {
 }
 
 fs::path chromiumNssDb() {
-  const fs::path legacy = homeDir() / ".pki" / "nssdb";
+  fs::path legacy = homeDir() / ".pki" / "nssdb";
   if (pathExists(homeDir() / ".pki")) return legacy;
   const fs::path modern = xdg("XDG_DATA_HOME", ".local/share") / "pki" / "nssdb";
   return pathExists(modern) ? modern : legacy;
@@ -202,6 +202,7 @@ CommandResult runCommand(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_adddup2(&actions, fd, 1);
   posix_spawn_file_actions_adddup2(&actions, fd, 2);
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;

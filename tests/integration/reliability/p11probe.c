@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
   }
   void* symbol = dlsym(lib, "C_GetFunctionList");
   CK_C_GetFunctionList get = NULL;
-  memcpy(&get, &symbol, sizeof get); /* ISO C: no cast between object and function pointers */
+  memcpy((void*)&get, (const void*)&symbol, sizeof get); /* ISO C: no cast between object and function pointers */
   if (get == NULL || get(&p11) != CKR_OK) return 2;
   CK_C_INITIALIZE_ARGS init = {NULL, NULL, NULL, NULL, CKF_OS_LOCKING_OK, NULL};
   int initialized = 0;
