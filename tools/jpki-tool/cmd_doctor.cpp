@@ -194,15 +194,13 @@ Exit cmdDoctor(Context ctx, const Args& args) {
   Json list = Json::array();
   for (const auto& c : checks) {
     problem = problem || c.level == Level::Problem;
-    Json item =
-        Json::object().set("area", c.area).set("level", levelText(c.level)).set("detail", c.detail);
-    if (!c.fix.empty()) item.set("fix", c.fix);
-    list.push(item);
+    Json item = {{"area", c.area}, {"level", levelText(c.level)}, {"detail", c.detail}};
+    if (!c.fix.empty()) item["fix"] = c.fix;
+    list.push_back(item);
   }
   const Exit result = cardExit != Exit::Ok ? cardExit : (problem ? Exit::Error : Exit::Ok);
   if (ctx.json) {
-    *ctx.out << Json::object().set("checks", list).set("exitCode", static_cast<int>(result)).dump()
-             << "\n";
+    *ctx.out << dumpJson({{"checks", list}, {"exitCode", static_cast<int>(result)}}) << "\n";
     return result;
   }
   for (const auto& c : checks) {

@@ -26,16 +26,13 @@ constexpr const char* kUsage =
 Json readersJson(const std::vector<ReaderState>& readers) {
   Json arr = Json::array();
   for (const auto& r : readers) {
-    arr.push(Json::object().set("name", r.name).set("cardPresent", r.cardPresent));
+    arr.push_back({{"name", r.name}, {"cardPresent", r.cardPresent}});
   }
   return arr;
 }
 
 Json pinJson(const PinStatus& s) {
-  return Json::object()
-      .set("triesLeft", s.triesLeft)
-      .set("maxTries", s.maxTries)
-      .set("locked", s.locked());
+  return {{"triesLeft", s.triesLeft}, {"maxTries", s.maxTries}, {"locked", s.locked()}};
 }
 
 std::string pinText(const PinStatus& s) {
@@ -59,7 +56,7 @@ Exit cmdStatus(Context ctx, const Args& args) {
   Json warnings = Json::array();
   std::vector<std::string> warningTexts;
   const auto warn = [&](const std::string& w) {
-    warnings.push(w);
+    warnings.push_back(w);
     warningTexts.push_back(w);
   };
 
@@ -70,9 +67,9 @@ Exit cmdStatus(Context ctx, const Args& args) {
     // Still say what was found before failing with the code that names the problem.
     if (ctx.json && e.code() != Exit::NoReader) {
       auto system = makeReaders();
-      j.set("readers", readersJson(system->readers()));
-      j.set("error", e.what());
-      out << j.dump() << "\n";
+      j["readers"] = readersJson(system->readers());
+      j["error"] = e.what();
+      out << dumpJson(j) << "\n";
       return e.code();
     }
     if (!ctx.json && e.code() == Exit::NoCard) {
@@ -82,17 +79,14 @@ Exit cmdStatus(Context ctx, const Args& args) {
     throw;
   }
   JpkiCard& card = *oc.card;
-  j.set("readers", readersJson(oc.readers));
-  j.set("reader", oc.readerName);
-  j.set("card", Json::object()
-                    .set("kind", kindId(oc.kind))
-                    .set("kindText", kindText(oc.kind))
-                    .set("label", oc.label));
+  j["readers"] = readersJson(oc.readers);
+  j["reader"] = oc.readerName;
+  j["card"] = {{"kind", kindId(oc.kind)}, {"kindText", kindText(oc.kind)}, {"label", oc.label}};
 
   const std::optional<bool> signIssued = signCertIssued(card);
   const PinStatus authPin = card.pinStatus(KeyRole::Auth);
   const PinStatus signPin = card.pinStatus(KeyRole::Sign);
-  j.set("pins", Json::object().set("auth", pinJson(authPin)).set("sign", pinJson(signPin)));
+  j["pins"] = {{"auth", pinJson(authPin)}, {"sign", pinJson(signPin)}};
   for (auto [role, st] : {std::pair{KeyRole::Auth, authPin}, std::pair{KeyRole::Sign, signPin}}) {
     if (auto w = lastTryWarning(role, st.triesLeft)) warn(*w);
     if (st.locked()) {
@@ -106,7 +100,8 @@ Exit cmdStatus(Context ctx, const Args& args) {
   const Bytes& signCaDer = card.certificate(CertFile::SignCa);
   const CertSummary auth = summarise(authDer, now);
   Json certs = Json::object();
-  certs.set("auth", toJson(auth).set("issuedByCardCa", issuedBy(authDer, authCaDer)));
+  certs["auth"] = toJson(auth);
+  certs["auth"]["issuedByCardCa"] = issuedBy(authDer, authCaDer);
   if (auth.expired)
     warn("the user authentication certificate has expired (" + auth.notAfterDate + ")");
   else if (auth.renewalOpen)
@@ -125,7 +120,8 @@ Exit cmdStatus(Context ctx, const Args& args) {
     try {
       const Bytes& signDer = card.certificate(CertFile::Sign);
       sign = summarise(signDer, now);
-      certs.set("sign", toJson(*sign).set("issuedByCardCa", issuedBy(signDer, signCaDer)));
+      certs["sign"] = toJson(*sign);
+      certs["sign"]["issuedByCardCa"] = issuedBy(signDer, signCaDer);
       signState = "present";
       if (sign->expired)
         warn("the signature certificate has expired (" + sign->notAfterDate + ")");
@@ -138,25 +134,24 @@ Exit cmdStatus(Context ctx, const Args& args) {
     card.logout();
   }
   if (!sign) {
-    certs.set("sign", Json::object()
-                          .set("present", signIssued.has_value() ? Json(*signIssued) : Json())
-                          .set("state", signState));
+    certs["sign"] = {{"present", signIssued.has_value() ? Json(*signIssued) : Json()},
+                     {"state", signState}};
   }
-  j.set("certificates", certs);
+  j["certificates"] = certs;
   const CaGeneration authGen = caGeneration(authCaDer);
   const CaGeneration signGen = caGeneration(signCaDer);
   const CertSummary authCa = summarise(authCaDer, now);
   const CertSummary signCa = summarise(signCaDer, now);
-  j.set("ca",
-        Json::object()
-            .set("auth",
-                 toJson(authCa).set("generation", authGen.id).set("generationText", authGen.text))
-            .set("sign",
-                 toJson(signCa).set("generation", signGen.id).set("generationText", signGen.text)));
-  j.set("warnings", warnings);
+  Json ca = {{"auth", toJson(authCa)}, {"sign", toJson(signCa)}};
+  ca["auth"]["generation"] = authGen.id;
+  ca["auth"]["generationText"] = authGen.text;
+  ca["sign"]["generation"] = signGen.id;
+  ca["sign"]["generationText"] = signGen.text;
+  j["ca"] = ca;
+  j["warnings"] = warnings;
 
   if (ctx.json) {
-    out << j.dump() << "\n";
+    out << dumpJson(j) << "\n";
     return Exit::Ok;
   }
   for (const auto& r : oc.readers) {

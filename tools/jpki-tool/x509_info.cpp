@@ -109,18 +109,12 @@ CertSummary summarise(const Bytes& der, std::time_t now) {
 }
 
 Json toJson(const CertSummary& s) {
-  return Json::object()
-      .set("subject", s.subject)
-      .set("issuer", s.issuer)
-      .set("serial", s.serialHex)
-      .set("sha256", s.sha256Hex)
-      .set("notBefore", s.notBeforeDate)
-      .set("notAfter", s.notAfterDate)
-      .set("daysLeft", s.daysLeft)
-      .set("expired", s.expired)
-      .set("notYetValid", s.notYetValid)
-      .set("renewalFrom", s.renewalFromDate)
-      .set("renewalOpen", s.renewalOpen);
+  return {{"subject", s.subject},         {"issuer", s.issuer},
+          {"serial", s.serialHex},        {"sha256", s.sha256Hex},
+          {"notBefore", s.notBeforeDate}, {"notAfter", s.notAfterDate},
+          {"daysLeft", s.daysLeft},       {"expired", s.expired},
+          {"notYetValid", s.notYetValid}, {"renewalFrom", s.renewalFromDate},
+          {"renewalOpen", s.renewalOpen}};
 }
 
 std::string validityText(const CertSummary& s) {

@@ -37,14 +37,25 @@ TEST(Args, ErrorsAreUsageErrors) {
   }
 }
 
-TEST(Json, QuotesAndOrder) {
-  Json j = Json::object()
-               .set("b", 1)
-               .set("a", "x\"y\n")
-               .set("c", Json::array().push(true).push(nullptr));
-  EXPECT_EQ(j.dump(0), R"({"b":1,"a":"x\"y\n","c":[true,null]})");
-  EXPECT_EQ(jsonQuote(std::string("\x01", 1)), "\"\\u0001\"");
-  EXPECT_EQ(jsonQuote("東京"), "\"東京\"");
+TEST(Json, OrderQuotingAndCompactForm) {
+  const Json j = {{"b", 1}, {"a", "x\"y\n\x01東京"}, {"c", {true, nullptr}}, {"d", Json::array()}};
+  EXPECT_EQ(dumpJson(j, -1), R"({"b":1,"a":"x\"y\n\u0001東京","c":[true,null],"d":[]})");
+  EXPECT_EQ(dumpJson(j),
+            "{\n  \"b\": 1,\n  \"a\": \"x\\\"y\\n\\u0001東京\",\n  \"c\": [\n    true,\n"
+            "    null\n  ],\n  \"d\": []\n}");
+  EXPECT_EQ(dumpJson(std::string("\xff")), "\"\xef\xbf\xbd\"");  // not UTF-8: U+FFFD, no throw
+}
+
+TEST(Json, ParseKeepsOrderAndReportsErrors) {
+  std::string error;
+  const auto doc = parseJson(R"({"z": 1, "a": {"k": [1.5, "v"]}, "z": 2})", &error);
+  ASSERT_TRUE(doc.has_value()) << error;
+  EXPECT_EQ(dumpJson(*doc, -1), R"({"z":2,"a":{"k":[1.5,"v"]}})");
+  EXPECT_FALSE(parseJson("{\"a\": }", &error).has_value());
+  EXPECT_NE(error.find("line 1, column 7"), std::string::npos) << error;
+  EXPECT_TRUE(parseJson(std::string(200, '[') + std::string(200, ']'), &error).has_value());
+  EXPECT_FALSE(parseJson(std::string(100000, '['), &error).has_value());
+  EXPECT_EQ(error, "nesting too deep");
 }
 
 TEST(Dates, RenewalIsThreeMonthsBefore) {
