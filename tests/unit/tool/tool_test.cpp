@@ -24,17 +24,44 @@ TEST(Args, LongShortAndInlineValues) {
   EXPECT_EQ(p.positional, std::vector<std::string>{"pos"});
 }
 
-TEST(Args, ErrorsAreUsageErrors) {
-  const std::vector<std::vector<std::string>> bad = {
-      {"--nope"}, {"--key"}, {"--cms=1"}, {"--pin", "1234"}};
-  for (const auto& args : bad) {
+TEST(Args, ErrorsAreUsageErrorsNamingTheOption) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* message;
+  };
+  const std::vector<Case> bad = {
+      {{"--nope"}, "unknown option --nope (see --help)"},
+      {{"--nope=1"}, "unknown option --nope (see --help)"},
+      {{"-x"}, "unknown option -x (see --help)"},
+      {{"--key"}, "option --key needs a value"},
+      {{"-k"}, "option -k needs a value"},
+      {{"--cms=1"}, "option --cms takes no value"},
+      // A prefix is not the option: PINs are never taken from the command line.
+      {{"--pin", "1234"}, "unknown option --pin (see --help)"},
+      {{"--ke", "auth"}, "unknown option --ke (see --help)"}};
+  for (const auto& c : bad) {
     try {
-      parseArgs(args, withCommon({{"key", 'k', true}, {"cms", 0, false}}));
-      ADD_FAILURE() << "accepted " << args.front();
+      parseArgs(c.args, withCommon({{"key", 'k', true}, {"cms", 0, false}}));
+      ADD_FAILURE() << "accepted " << c.args.front();
     } catch (const ToolError& e) {
       EXPECT_EQ(e.code(), Exit::Usage);
+      EXPECT_STREQ(e.what(), c.message);
     }
   }
+}
+
+TEST(Args, OperandsInOrderAndAfterDoubleDash) {
+  const auto spec = withCommon({{"cms", 0, false}});
+  const auto p = parseArgs({"a", "--cms", "-", "b", "--", "--json", "c"}, spec);
+  EXPECT_EQ(p.positional, (std::vector<std::string>{"a", "-", "b", "--json", "c"}));
+  EXPECT_TRUE(p.has("cms"));
+  EXPECT_FALSE(p.has("json"));
+  // Before a command name: options up to the first operand, everything after it untouched.
+  const auto g =
+      parseArgs({"--json", "-r", "R", "sign", "--cms", "--bogus"}, commonOptions(), true);
+  EXPECT_EQ(g.positional, (std::vector<std::string>{"sign", "--cms", "--bogus"}));
+  EXPECT_EQ(g.get("reader"), "R");
+  EXPECT_TRUE(g.has("json"));
 }
 
 TEST(Json, OrderQuotingAndCompactForm) {
@@ -107,6 +134,10 @@ TEST(Tool, UsageAndHelpExitCodes) {
   EXPECT_EQ(runTool({"change-pin", "--key", "other"}, out, err), Exit::Usage);
   EXPECT_EQ(runTool({"change-pin", "--key", "auth", "extra"}, out, err), Exit::Usage);
   EXPECT_EQ(runTool({"change-pin", "--key", "auth", "--new-pin-env="}, out, err), Exit::Usage);
+  EXPECT_EQ(runTool({"--reader"}, out, err), Exit::Usage);
+  EXPECT_NE(err.str().find("jpki-tool: option --reader needs a value\n"), std::string::npos);
+  EXPECT_EQ(runTool({"--json", "--bogus", "status"}, out, err), Exit::Usage);
+  EXPECT_NE(err.str().find("jpki-tool: unknown option --bogus (see --help)\n"), std::string::npos);
 }
 
 }  // namespace
