@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "exit_codes.h"
+#include "jpki/digest.h"
 #include "util.h"
 
 namespace jpki::tool {
@@ -63,10 +64,8 @@ std::string hexOf(const unsigned char* p, std::size_t n) {
 }
 
 std::string sha256Hex(const Bytes& der) {
-  unsigned char md[32];
-  unsigned int len = 0;
-  EVP_Digest(der.data(), der.size(), md, &len, EVP_sha256(), nullptr);
-  return hexOf(md, len);
+  const Bytes md = sha256(der);
+  return hexOf(md.data(), md.size());
 }
 
 }  // namespace

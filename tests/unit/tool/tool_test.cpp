@@ -1,5 +1,6 @@
 // Units of jpki-tool that need no card: argument parsing, JSON, dates, exit codes, DigestInfo.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <sstream>
 
@@ -7,6 +8,7 @@
 #include "commands.h"
 #include "crypto.h"
 #include "exit_codes.h"
+#include "jpki/digest.h"
 #include "json.h"
 #include "x509_info.h"
 
@@ -114,7 +116,7 @@ TEST(ExitCodes, FromCardErrors) {
 }
 
 TEST(Crypto, DigestInfoSha256) {
-  const Bytes di = sha256DigestInfo(ByteView());
+  const Bytes di = digestInfo(EVP_sha256(), sha256(ByteView()));
   ASSERT_EQ(di.size(), 51u);
   EXPECT_EQ(toHex(ByteView(di).first(19), false), "3031300D060960864801650304020105000420");
   EXPECT_EQ(toHex(ByteView(di).subspan(19, 4), false), "E3B0C442");  // SHA-256("")
