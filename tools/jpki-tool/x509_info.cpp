@@ -2,7 +2,6 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
-#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -53,21 +52,6 @@ std::time_t toTime(const ASN1_TIME* t) {
   return timegm(&tm);
 }
 
-std::string hexOf(const unsigned char* p, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string s;
-  for (std::size_t i = 0; i < n; ++i) {
-    s += kDigits[p[i] >> 4];
-    s += kDigits[p[i] & 0xF];
-  }
-  return s;
-}
-
-std::string sha256Hex(const Bytes& der) {
-  const Bytes md = sha256(der);
-  return hexOf(md.data(), md.size());
-}
-
 }  // namespace
 
 std::string minusMonths(const std::string& isoDate, int months) {
@@ -91,9 +75,10 @@ CertSummary summarise(const Bytes& der, std::time_t now) {
   s.subject = nameText(X509_get_subject_name(x.get()));
   s.issuer = nameText(X509_get_issuer_name(x.get()));
   const ASN1_INTEGER* serial = X509_get0_serialNumber(x.get());
-  s.serialHex =
-      hexOf(ASN1_STRING_get0_data(serial), static_cast<std::size_t>(ASN1_STRING_length(serial)));
-  s.sha256Hex = sha256Hex(der);
+  s.serialHex = toHex(
+      ByteView(ASN1_STRING_get0_data(serial), static_cast<std::size_t>(ASN1_STRING_length(serial))),
+      false);
+  s.sha256Hex = toHex(sha256(der), false);
   s.notBefore = toTime(X509_get0_notBefore(x.get()));
   s.notAfter = toTime(X509_get0_notAfter(x.get()));
   s.notBeforeDate = jstDate(s.notBefore);
