@@ -1,21 +1,15 @@
 // Signing. The card computes PKCS#1 v1.5 signatures over a DigestInfo it receives (it adds the
 // 00 01 FF.. padding); hash-and-sign mechanisms hash on the host with OpenSSL and build the
-// DigestInfo with OpenSSL's X509_SIG encoder.
+// DigestInfo with jpki::digestInfo (jpki/digest.h).
 //
 // Output size is known before any card I/O (the modulus length), so a size query
 // (pSignature NULL) and CKR_BUFFER_TOO_SMALL never send an APDU and leave the operation active;
 // any other outcome ends it (v2.40 §5.2).
-#include <openssl/objects.h>
-#include <openssl/x509.h>
-
+#include "jpki/digest.h"
 #include "ops.h"
 
 namespace jpki::module {
 namespace {
-
-struct X509SigDeleter {
-  void operator()(X509_SIG* s) const noexcept { X509_SIG_free(s); }
-};
 
 // The card's input: the DigestInfo of the message's digest, or the raw data for CKM_RSA_PKCS.
 Bytes signInput(SignOp& op, ByteView tail) {
@@ -43,30 +37,6 @@ CK_RV finish(Call& c, SignOp& op, ByteView input, CK_BYTE_PTR sig, CK_ULONG_PTR 
 }
 
 }  // namespace
-
-Bytes digestInfo(const EVP_MD* md, ByteView hash) {
-  // DigestInfo ::= SEQUENCE { digestAlgorithm AlgorithmIdentifier (params NULL), digest OCTET
-  // STRING }
-  std::unique_ptr<X509_SIG, X509SigDeleter> sig(X509_SIG_new());
-  if (!sig) {
-    throw std::bad_alloc();
-  }
-  X509_ALGOR* alg = nullptr;
-  ASN1_OCTET_STRING* digest = nullptr;
-  X509_SIG_getm(sig.get(), &alg, &digest);
-  if (X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(md)), V_ASN1_NULL, nullptr) != 1 ||
-      ASN1_OCTET_STRING_set(digest, hash.data(), static_cast<int>(hash.size())) != 1) {
-    fail(CKR_GENERAL_ERROR);
-  }
-  const int n = i2d_X509_SIG(sig.get(), nullptr);
-  if (n <= 0) {
-    fail(CKR_GENERAL_ERROR);
-  }
-  Bytes out(static_cast<std::size_t>(n));
-  unsigned char* p = out.data();
-  i2d_X509_SIG(sig.get(), &p);
-  return out;
-}
 
 CK_RV signInit(Call& c, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key) {
   Session& s = *c.session;

@@ -256,7 +256,4 @@ const MechDef* findMechanism(CK_MECHANISM_TYPE type);
 // nullptr and sets *rv.
 const MechDef* checkInit(const Session& s, const CK_MECHANISM* mech, CK_FLAGS need, CK_RV* rv);
 
-// ---- sign.cpp ----
-Bytes digestInfo(const EVP_MD* md, ByteView hash);
-
 }  // namespace jpki::module

@@ -11,6 +11,7 @@ PACKAGES=(
   cmake g++ make pkg-config openssl libssl-dev libpcsclite-dev pcscd vsmartcard-vpcd
   libp11-kit-dev p11-kit libgtest-dev libcmocka-dev opensc gnutls-bin libnss3-tools
   libengine-pkcs11-openssl xmlsec1 iproute2 util-linux procps python3 dpkg-dev file
+  nlohmann-json3-dev
 )
 # Only for the test command (JPKI_SETUP_TESTS=1): the clients the integration tests drive. An
 # entry 'a|b' names alternatives: the first installed one, else the first the archive has (trixie's

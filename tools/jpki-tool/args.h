@@ -1,5 +1,6 @@
-// Command-line parsing shared by every subcommand: long options (--name VALUE or --name=VALUE),
-// short options (-x VALUE), "--" to end options. Errors are ToolError(Exit::Usage).
+// Command-line parsing shared by every subcommand, with getopt_long: long options (--name VALUE
+// or --name=VALUE, the whole name only), short options (-x VALUE), "--" to end options.
+// Errors are ToolError(Exit::Usage).
 #pragma once
 
 #include <iosfwd>
@@ -24,7 +25,10 @@ struct ParsedArgs {
   [[nodiscard]] std::optional<std::string> get(const std::string& name) const;
 };
 
-ParsedArgs parseArgs(const std::vector<std::string>& args, const std::vector<OptionSpec>& spec);
+// Options and operands may be mixed; with `stopAtOperand` the first operand and everything after
+// it are operands (the options before a command name).
+ParsedArgs parseArgs(const std::vector<std::string>& args, const std::vector<OptionSpec>& spec,
+                     bool stopAtOperand = false);
 
 // The options every command accepts (also before the command name).
 const std::vector<OptionSpec>& commonOptions();

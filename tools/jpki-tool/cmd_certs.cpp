@@ -118,7 +118,7 @@ Exit cmdCerts(Context ctx, const Args& args) {
   Json list = Json::array();
   std::ostream& out = *ctx.out;
   for (const auto& c : kCerts) {
-    Json entry = Json::object().set("id", c.id).set("description", c.text);
+    Json entry = {{"id", c.id}, {"description", c.text}};
     std::optional<CertSummary> s;
     std::string note;
     if (c.file == CertFile::Sign && signIssued == false) {
@@ -129,11 +129,11 @@ Exit cmdCerts(Context ctx, const Args& args) {
       s = summarise(readCert(ctx, card, c.file), now);
     }
     if (s) {
-      entry.set("certificate", toJson(*s));
+      entry["certificate"] = toJson(*s);
     } else {
-      entry.set("note", note);
+      entry["note"] = note;
     }
-    list.push(entry);
+    list.push_back(entry);
     if (!ctx.json) {
       out << c.id << ": " << c.text << "\n";
       if (s) {
@@ -149,8 +149,7 @@ Exit cmdCerts(Context ctx, const Args& args) {
     }
   }
   card.logout();  // no APDU unless our password may be verified on the card
-  if (ctx.json)
-    out << Json::object().set("reader", oc.readerName).set("certificates", list).dump() << "\n";
+  if (ctx.json) out << dumpJson({{"reader", oc.readerName}, {"certificates", list}}) << "\n";
   return Exit::Ok;
 }
 
@@ -168,16 +167,14 @@ Exit cmdShow(Context ctx, const Args& args) {
   const std::optional<BasicFour> b = basicFour(der);
   if (!b) throw ToolError(Exit::Error, "the signature certificate carries no basic four facts");
   if (ctx.json) {
-    *ctx.out << Json::object()
-                    .set("name", b->name)
-                    .set("nameSubstitute", b->nameSubstitute)
-                    .set("address", b->address)
-                    .set("addressSubstitute", b->addressSubstitute)
-                    .set("birthDate", birthDateText(b->birthDate))
-                    .set("birthDateRaw", b->birthDate)
-                    .set("sex", sexText(b->sex))
-                    .set("sexCode", b->sex)
-                    .dump()
+    *ctx.out << dumpJson({{"name", b->name},
+                          {"nameSubstitute", b->nameSubstitute},
+                          {"address", b->address},
+                          {"addressSubstitute", b->addressSubstitute},
+                          {"birthDate", birthDateText(b->birthDate)},
+                          {"birthDateRaw", b->birthDate},
+                          {"sex", sexText(b->sex)},
+                          {"sexCode", b->sex}})
              << "\n";
     return Exit::Ok;
   }

@@ -125,12 +125,10 @@ Exit cmdChangePin(Context ctx, const Args& args) {
   }
   card.logout();
   if (ctx.json) {
-    *ctx.out << Json::object()
-                    .set("key", role == KeyRole::Auth ? "auth" : "sign")
-                    .set("changed", true)
-                    .set("triesLeft", result.triesLeft)
-                    .set("maxTries", before.maxTries)
-                    .dump()
+    *ctx.out << dumpJson({{"key", role == KeyRole::Auth ? "auth" : "sign"},
+                          {"changed", true},
+                          {"triesLeft", result.triesLeft},
+                          {"maxTries", before.maxTries}})
              << "\n";
   } else {
     *ctx.out << (role == KeyRole::Auth ? "User authentication PIN" : "Signature password")

@@ -155,40 +155,44 @@ Outcome editFirefoxPolicy(const std::string& module) {
   const auto text = readTextIfExists(file);
   if (!text && !add) return o;
   std::string error;
-  std::optional<Json> doc = text ? Json::parse(*text, &error) : Json::object();
-  if (!doc || !doc->isObject()) {
+  std::optional<Json> doc = text ? parseJson(*text, &error) : Json::object();
+  if (!doc || !doc->is_object()) {
     return failed(o, (doc ? std::string("not a JSON object") : "not valid JSON: " + error) +
                          "; fix the file by hand");
   }
-  if (doc->find("policies") == nullptr) doc->set("policies", Json::object());
-  Json& policies = *doc->find("policies");
-  if (!policies.isObject()) return failed(o, "\"policies\" is not an object; fix the file by hand");
-  if (policies.find("SecurityDevices") == nullptr) policies.set("SecurityDevices", Json::object());
-  Json& devicesPolicy = *policies.find("SecurityDevices");
-  Json* devices = devicesPolicy.find("Add") != nullptr ? devicesPolicy.find("Add") : &devicesPolicy;
-  if (!devicesPolicy.isObject() || !devices->isObject()) {
+  if (!doc->contains("policies")) (*doc)["policies"] = Json::object();
+  Json& policies = (*doc)["policies"];
+  if (!policies.is_object())
+    return failed(o, "\"policies\" is not an object; fix the file by hand");
+  if (!policies.contains("SecurityDevices")) policies["SecurityDevices"] = Json::object();
+  Json& devicesPolicy = policies["SecurityDevices"];
+  const bool addForm = devicesPolicy.is_object() && devicesPolicy.contains("Add");
+  Json& devices = addForm ? devicesPolicy["Add"] : devicesPolicy;
+  if (!devicesPolicy.is_object() || !devices.is_object()) {
     return failed(o, "\"SecurityDevices\" is not an object; fix the file by hand");
   }
 
   if (add) {
-    const Json* current = devices->find(kNssModuleName);
-    if (current != nullptr && current->str() != nullptr && *current->str() == module) {
+    const auto current = devices.find(kNssModuleName);
+    if (current != devices.end() && current->is_string() && *current == module) {
       o.action = "already registered";
       return o;
     }
-    devices->set(kNssModuleName, module);
+    devices[kNssModuleName] = module;
   } else {
-    for (const auto& name : devices->keys()) {
-      const Json* lib = devices->find(name);
-      if (name == kNssModuleName || (lib->str() != nullptr && namesOurModule(*lib->str()))) {
-        devices->erase(name);
+    for (auto it = devices.begin(); it != devices.end();) {
+      if (it.key() == kNssModuleName ||
+          (it->is_string() && namesOurModule(it->get_ref<const std::string&>()))) {
+        it = devices.erase(it);
         o.action = "removed";
+      } else {
+        ++it;
       }
     }
     if (o.action != "removed") return o;
-    if (devices != &devicesPolicy && devices->size() == 0) devicesPolicy.erase("Add");
-    if (devicesPolicy.size() == 0) policies.erase("SecurityDevices");
-    if (policies.size() == 0 && doc->size() == 1) {
+    if (addForm && devices.empty()) devicesPolicy.erase("Add");
+    if (devicesPolicy.empty()) policies.erase("SecurityDevices");
+    if (policies.empty() && doc->size() == 1) {
       std::error_code ec;
       fs::remove(file, ec);
       return ec ? failed(o, "cannot remove the file: " + ec.message()) : o;
@@ -201,7 +205,7 @@ Outcome editFirefoxPolicy(const std::string& module) {
   const fs::path tmp = file.string() + ".jpki-tool.tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << doc->dump() << "\n";
+    out << dumpJson(*doc) << "\n";
     if (!out.flush()) return failed(o, "cannot write " + tmp.string());
   }
   fs::permissions(tmp,
@@ -222,17 +226,14 @@ Exit report(const Context& ctx, const std::vector<Outcome>& outcomes,
   Json list = Json::array();
   for (const auto& o : outcomes) {
     ok = ok && o.ok;
-    list.push(Json::object()
-                  .set("consumer", o.consumer)
-                  .set("location", o.location)
-                  .set("action", o.action)
-                  .set("ok", o.ok)
-                  .set("detail", o.detail));
+    list.push_back({{"consumer", o.consumer},
+                    {"location", o.location},
+                    {"action", o.action},
+                    {"ok", o.ok},
+                    {"detail", o.detail}});
   }
   if (ctx.json) {
-    Json n = Json::array();
-    for (const auto& s : notes) n.push(s);
-    *ctx.out << Json::object().set("results", list).set("notes", n).dump() << "\n";
+    *ctx.out << dumpJson({{"results", list}, {"notes", notes}}) << "\n";
   } else {
     for (const auto& o : outcomes) {
       *ctx.out << o.consumer << ": " << o.action << " (" << o.location << ")"

@@ -88,12 +88,11 @@ Exit cmdSign(Context ctx, const Args& args) {
   writeFileBytes(outFile, signature);
   const char* kind = p.has("cms") ? "detached CMS signature" : "raw PKCS#1 v1.5 signature";
   if (ctx.json) {
-    *ctx.err << Json::object()
-                    .set("key", role == KeyRole::Auth ? "auth" : "sign")
-                    .set("format", p.has("cms") ? "cms" : "raw")
-                    .set("output", outFile)
-                    .set("bytes", static_cast<long>(signature.size()))
-                    .dump(0)
+    *ctx.err << dumpJson({{"key", role == KeyRole::Auth ? "auth" : "sign"},
+                          {"format", p.has("cms") ? "cms" : "raw"},
+                          {"output", outFile},
+                          {"bytes", signature.size()}},
+                         -1)
              << "\n";
   } else if (outFile != "-") {
     *ctx.out << "signed " << in << " with the "
@@ -128,14 +127,12 @@ Exit cmdVerify(Context ctx, const Args& args) {
   const VerifyReport r = cms ? verifyCms(cert, ca, data, sig) : verifyRaw(cert, ca, data, sig);
   const bool good = r.signatureOk && r.chainOk;
   if (ctx.json) {
-    *ctx.out << Json::object()
-                    .set("valid", good)
-                    .set("signature", r.signatureOk)
-                    .set("signatureDetail", r.signatureDetail)
-                    .set("chain", r.chainOk)
-                    .set("chainDetail", r.chainDetail)
-                    .set("signer", r.signer)
-                    .dump()
+    *ctx.out << dumpJson({{"valid", good},
+                          {"signature", r.signatureOk},
+                          {"signatureDetail", r.signatureDetail},
+                          {"chain", r.chainOk},
+                          {"chainDetail", r.chainDetail},
+                          {"signer", r.signer}})
              << "\n";
   } else {
     *ctx.out << "signature: " << (r.signatureOk ? "good" : "BAD: " + r.signatureDetail) << "\n"

@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "exit_codes.h"
+#include "jpki/digest.h"
 
 namespace jpki::tool {
 
@@ -55,11 +56,6 @@ X509Ptr parseCert(const Bytes& der) {
   if (!x) throw ToolError(Exit::Error, "not a DER certificate");
   return x;
 }
-
-// SHA-256 DigestInfo prefix (RFC 8017 §9.2 note 1).
-constexpr unsigned char kSha256Prefix[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
-                                           0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                                           0x01, 0x05, 0x00, 0x04, 0x20};
 
 // What the RSA_METHOD callback needs: the card, the key, and the first error it met (rethrown
 // after OpenSSL returns, so the exit code reflects the card's answer).
@@ -141,19 +137,8 @@ std::string subjectOf(X509* x) {
 
 }  // namespace
 
-Bytes sha256DigestInfo(ByteView data) {
-  Bytes out(std::begin(kSha256Prefix), std::end(kSha256Prefix));
-  unsigned char md[32];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) {
-    throw ToolError(Exit::Error, "SHA-256 failed");
-  }
-  out.insert(out.end(), md, md + len);
-  return out;
-}
-
 Bytes signRaw(JpkiCard& card, KeyRole role, ByteView data) {
-  return card.sign(role, sha256DigestInfo(data));
+  return card.sign(role, digestInfo(EVP_sha256(), sha256(data)));
 }
 
 Bytes signCms(JpkiCard& card, KeyRole role, const Bytes& signerCertDer, ByteView data) {

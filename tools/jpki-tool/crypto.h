@@ -9,10 +9,8 @@
 
 namespace jpki::tool {
 
-// DER DigestInfo { sha256, SHA-256(data) } (RFC 8017 §9.2), the input the card pads and signs.
-Bytes sha256DigestInfo(ByteView data);
-
-// Raw signature: the card signs the DigestInfo of SHA-256(data). The PIN must be verified.
+// Raw signature: the card signs the DigestInfo of SHA-256(data) (jpki/digest.h). The PIN must be
+// verified.
 Bytes signRaw(JpkiCard& card, KeyRole role, ByteView data);
 
 // Detached CMS SignedData (DER) over `data` with signed attributes (contentType, messageDigest,

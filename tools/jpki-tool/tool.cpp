@@ -58,16 +58,8 @@ Exit runTool(const std::vector<std::string>& args, std::ostream& out, std::ostre
   ctx.err = &err;
   try {
     // Global options may come before the command; the command parses the rest.
-    std::size_t i = 0;
-    std::vector<std::string> leading;
-    while (i < args.size() && !args[i].empty() && args[i][0] == '-') {
-      leading.push_back(args[i]);
-      const bool takesValue = args[i] == "--reader" || args[i] == "-r" || args[i] == "--pin-env";
-      if (takesValue && i + 1 < args.size()) leading.push_back(args[++i]);
-      ++i;
-    }
-    const ParsedArgs global = parseArgs(leading, commonOptions());
-    if (i >= args.size()) {
+    const ParsedArgs global = parseArgs(args, commonOptions(), true);
+    if (global.positional.empty()) {
       if (global.has("help")) {
         printHelp(out, kMainUsage);
         return Exit::Ok;
@@ -76,7 +68,7 @@ Exit runTool(const std::vector<std::string>& args, std::ostream& out, std::ostre
       return Exit::Usage;
     }
     ctx = contextFrom(global, ctx);
-    const std::string name = args[i];
+    const std::string& name = global.positional.front();
     if (name == "help") {
       printHelp(out, kMainUsage);
       return Exit::Ok;
@@ -85,7 +77,7 @@ Exit runTool(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (it == commands().end()) {
       throw ToolError(Exit::Usage, "unknown command '" + name + "' (see jpki-tool --help)");
     }
-    std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
+    std::vector<std::string> rest(global.positional.begin() + 1, global.positional.end());
     if (global.has("help")) rest.push_back("--help");
     return it->second(ctx, rest);
   } catch (const ToolError& e) {

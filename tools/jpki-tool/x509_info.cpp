@@ -2,7 +2,6 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
-#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -13,6 +12,7 @@
 #include <memory>
 
 #include "exit_codes.h"
+#include "jpki/digest.h"
 #include "util.h"
 
 namespace jpki::tool {
@@ -52,23 +52,6 @@ std::time_t toTime(const ASN1_TIME* t) {
   return timegm(&tm);
 }
 
-std::string hexOf(const unsigned char* p, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string s;
-  for (std::size_t i = 0; i < n; ++i) {
-    s += kDigits[p[i] >> 4];
-    s += kDigits[p[i] & 0xF];
-  }
-  return s;
-}
-
-std::string sha256Hex(const Bytes& der) {
-  unsigned char md[32];
-  unsigned int len = 0;
-  EVP_Digest(der.data(), der.size(), md, &len, EVP_sha256(), nullptr);
-  return hexOf(md, len);
-}
-
 }  // namespace
 
 std::string minusMonths(const std::string& isoDate, int months) {
@@ -92,9 +75,10 @@ CertSummary summarise(const Bytes& der, std::time_t now) {
   s.subject = nameText(X509_get_subject_name(x.get()));
   s.issuer = nameText(X509_get_issuer_name(x.get()));
   const ASN1_INTEGER* serial = X509_get0_serialNumber(x.get());
-  s.serialHex =
-      hexOf(ASN1_STRING_get0_data(serial), static_cast<std::size_t>(ASN1_STRING_length(serial)));
-  s.sha256Hex = sha256Hex(der);
+  s.serialHex = toHex(
+      ByteView(ASN1_STRING_get0_data(serial), static_cast<std::size_t>(ASN1_STRING_length(serial))),
+      false);
+  s.sha256Hex = toHex(sha256(der), false);
   s.notBefore = toTime(X509_get0_notBefore(x.get()));
   s.notAfter = toTime(X509_get0_notAfter(x.get()));
   s.notBeforeDate = jstDate(s.notBefore);
@@ -109,18 +93,12 @@ CertSummary summarise(const Bytes& der, std::time_t now) {
 }
 
 Json toJson(const CertSummary& s) {
-  return Json::object()
-      .set("subject", s.subject)
-      .set("issuer", s.issuer)
-      .set("serial", s.serialHex)
-      .set("sha256", s.sha256Hex)
-      .set("notBefore", s.notBeforeDate)
-      .set("notAfter", s.notAfterDate)
-      .set("daysLeft", s.daysLeft)
-      .set("expired", s.expired)
-      .set("notYetValid", s.notYetValid)
-      .set("renewalFrom", s.renewalFromDate)
-      .set("renewalOpen", s.renewalOpen);
+  return {{"subject", s.subject},         {"issuer", s.issuer},
+          {"serial", s.serialHex},        {"sha256", s.sha256Hex},
+          {"notBefore", s.notBeforeDate}, {"notAfter", s.notAfterDate},
+          {"daysLeft", s.daysLeft},       {"expired", s.expired},
+          {"notYetValid", s.notYetValid}, {"renewalFrom", s.renewalFromDate},
+          {"renewalOpen", s.renewalOpen}};
 }
 
 std::string validityText(const CertSummary& s) {

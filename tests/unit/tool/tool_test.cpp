@@ -1,5 +1,6 @@
 // Units of jpki-tool that need no card: argument parsing, JSON, dates, exit codes, DigestInfo.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <sstream>
 
@@ -7,6 +8,7 @@
 #include "commands.h"
 #include "crypto.h"
 #include "exit_codes.h"
+#include "jpki/digest.h"
 #include "json.h"
 #include "x509_info.h"
 
@@ -24,27 +26,65 @@ TEST(Args, LongShortAndInlineValues) {
   EXPECT_EQ(p.positional, std::vector<std::string>{"pos"});
 }
 
-TEST(Args, ErrorsAreUsageErrors) {
-  const std::vector<std::vector<std::string>> bad = {
-      {"--nope"}, {"--key"}, {"--cms=1"}, {"--pin", "1234"}};
-  for (const auto& args : bad) {
+TEST(Args, ErrorsAreUsageErrorsNamingTheOption) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* message;
+  };
+  const std::vector<Case> bad = {
+      {{"--nope"}, "unknown option --nope (see --help)"},
+      {{"--nope=1"}, "unknown option --nope (see --help)"},
+      {{"-x"}, "unknown option -x (see --help)"},
+      {{"--key"}, "option --key needs a value"},
+      {{"-k"}, "option -k needs a value"},
+      {{"--cms=1"}, "option --cms takes no value"},
+      // A prefix is not the option: PINs are never taken from the command line.
+      {{"--pin", "1234"}, "unknown option --pin (see --help)"},
+      {{"--ke", "auth"}, "unknown option --ke (see --help)"}};
+  for (const auto& c : bad) {
     try {
-      parseArgs(args, withCommon({{"key", 'k', true}, {"cms", 0, false}}));
-      ADD_FAILURE() << "accepted " << args.front();
+      parseArgs(c.args, withCommon({{"key", 'k', true}, {"cms", 0, false}}));
+      ADD_FAILURE() << "accepted " << c.args.front();
     } catch (const ToolError& e) {
       EXPECT_EQ(e.code(), Exit::Usage);
+      EXPECT_STREQ(e.what(), c.message);
     }
   }
 }
 
-TEST(Json, QuotesAndOrder) {
-  Json j = Json::object()
-               .set("b", 1)
-               .set("a", "x\"y\n")
-               .set("c", Json::array().push(true).push(nullptr));
-  EXPECT_EQ(j.dump(0), R"({"b":1,"a":"x\"y\n","c":[true,null]})");
-  EXPECT_EQ(jsonQuote(std::string("\x01", 1)), "\"\\u0001\"");
-  EXPECT_EQ(jsonQuote("東京"), "\"東京\"");
+TEST(Args, OperandsInOrderAndAfterDoubleDash) {
+  const auto spec = withCommon({{"cms", 0, false}});
+  const auto p = parseArgs({"a", "--cms", "-", "b", "--", "--json", "c"}, spec);
+  EXPECT_EQ(p.positional, (std::vector<std::string>{"a", "-", "b", "--json", "c"}));
+  EXPECT_TRUE(p.has("cms"));
+  EXPECT_FALSE(p.has("json"));
+  // Before a command name: options up to the first operand, everything after it untouched.
+  const auto g =
+      parseArgs({"--json", "-r", "R", "sign", "--cms", "--bogus"}, commonOptions(), true);
+  EXPECT_EQ(g.positional, (std::vector<std::string>{"sign", "--cms", "--bogus"}));
+  EXPECT_EQ(g.get("reader"), "R");
+  EXPECT_TRUE(g.has("json"));
+}
+
+TEST(Json, OrderQuotingAndCompactForm) {
+  const Json j = {{"b", 1}, {"a", "x\"y\n\x01東京"}, {"c", {true, nullptr}}, {"d", Json::array()}};
+  EXPECT_EQ(dumpJson(j, -1), R"({"b":1,"a":"x\"y\n\u0001東京","c":[true,null],"d":[]})");
+  EXPECT_EQ(dumpJson(j),
+            "{\n  \"b\": 1,\n  \"a\": \"x\\\"y\\n\\u0001東京\",\n  \"c\": [\n    true,\n"
+            "    null\n  ],\n  \"d\": []\n}");
+  EXPECT_EQ(dumpJson(std::string("\xff")), "\"\xef\xbf\xbd\"");  // not UTF-8: U+FFFD, no throw
+}
+
+TEST(Json, ParseKeepsOrderAndReportsErrors) {
+  std::string error;
+  const auto doc = parseJson(R"({"z": 1, "a": {"k": [1.5, "v"]}, "z": 2})", &error);
+  ASSERT_TRUE(doc.has_value()) << error;
+  EXPECT_EQ(dumpJson(*doc, -1), R"({"z":2,"a":{"k":[1.5,"v"]}})");
+  EXPECT_FALSE(parseJson("{\"a\": }", &error).has_value());
+  EXPECT_NE(error.find("line 1, column 7"), std::string::npos) << error;
+  EXPECT_TRUE(parseJson(std::string(200, '[') + std::string(200, ']'), &error).has_value());
+  EXPECT_FALSE(parseJson(std::string(100000, '['), &error).has_value());
+  EXPECT_EQ(error, "nesting too deep");
 }
 
 TEST(Dates, RenewalIsThreeMonthsBefore) {
@@ -76,7 +116,7 @@ TEST(ExitCodes, FromCardErrors) {
 }
 
 TEST(Crypto, DigestInfoSha256) {
-  const Bytes di = sha256DigestInfo(ByteView());
+  const Bytes di = digestInfo(EVP_sha256(), sha256(ByteView()));
   ASSERT_EQ(di.size(), 51u);
   EXPECT_EQ(toHex(ByteView(di).first(19), false), "3031300D060960864801650304020105000420");
   EXPECT_EQ(toHex(ByteView(di).subspan(19, 4), false), "E3B0C442");  // SHA-256("")
@@ -96,6 +136,10 @@ TEST(Tool, UsageAndHelpExitCodes) {
   EXPECT_EQ(runTool({"change-pin", "--key", "other"}, out, err), Exit::Usage);
   EXPECT_EQ(runTool({"change-pin", "--key", "auth", "extra"}, out, err), Exit::Usage);
   EXPECT_EQ(runTool({"change-pin", "--key", "auth", "--new-pin-env="}, out, err), Exit::Usage);
+  EXPECT_EQ(runTool({"--reader"}, out, err), Exit::Usage);
+  EXPECT_NE(err.str().find("jpki-tool: option --reader needs a value\n"), std::string::npos);
+  EXPECT_EQ(runTool({"--json", "--bogus", "status"}, out, err), Exit::Usage);
+  EXPECT_NE(err.str().find("jpki-tool: unknown option --bogus (see --help)\n"), std::string::npos);
 }
 
 }  // namespace
