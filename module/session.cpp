@@ -94,7 +94,7 @@ CK_RV openSession(Call& c, CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE_PTR 
 
 CK_RV closeSession(CK_SESSION_HANDLE handle) {
   // Pre::Initialized only: a session whose card is gone can still be closed without an error.
-  return dispatch("C_CloseSession", Pre::Initialized, 0, [&](Call& c) -> CK_RV {
+  return dispatch(Fn::CloseSession, Pre::Initialized, 0, [&](Call& c) -> CK_RV {
     auto it = c.st.sessions.find(handle);
     if (it == c.st.sessions.end()) {
       return CKR_SESSION_HANDLE_INVALID;
@@ -245,8 +245,8 @@ bool transportLevel(Errc code) {
 // VERIFY, so a wrong current PIN on a logged-in token ends that login, as any logout on the card
 // does (Token::loggedIn follows the card).
 //
-// Only C_SetPIN's return codes: SecurityStatus and InvalidInput, which rv.cpp turns into
-// CKR_USER_NOT_LOGGED_IN / CKR_DATA_LEN_RANGE for other session functions, are CKR_DEVICE_ERROR.
+// Only C_SetPIN's return codes (v2.40 §5.5.9): SecurityStatus and InvalidInput are the card's
+// doing here, CKR_DEVICE_ERROR (rv.cpp would make InvalidInput CKR_ARGUMENTS_BAD).
 CK_RV setPin(Call& c, CK_UTF8CHAR_PTR oldPin, CK_ULONG oldLen, CK_UTF8CHAR_PTR newPin,
              CK_ULONG newLen) {
   if ((oldPin == nullptr && oldLen != 0) || (newPin == nullptr && newLen != 0)) {
