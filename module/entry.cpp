@@ -1,7 +1,7 @@
 // The C boundary: the function list and every C_* entry point, one line each. Preconditions are
-// declared here (Pre::Initialized / Session / LoggedIn, see guard.h); the bodies live in the files
-// named in ops.h. Only C_GetFunctionList, C_GetInterfaceList and C_GetInterface are exported
-// (jpki-pkcs11.map).
+// declared here (Pre::Initialized / Slot / Token / Session / LoggedIn, see guard.h); the bodies
+// live in the files named in ops.h. Only C_GetFunctionList, C_GetInterfaceList and C_GetInterface
+// are exported (jpki-pkcs11.map).
 //
 // Interfaces (v3.0 §5.2): "PKCS 11" 3.0, the default, whose CK_FUNCTION_LIST_3_0 adds the 3.0
 // functions (C_LoginUser, C_SessionCancel and the message-based functions answer
@@ -65,19 +65,19 @@ CK_RV C_GetInterfaceImpl(CK_UTF8CHAR_PTR name, CK_VERSION_PTR version, CK_INTERF
 
 // ---- slots and tokens ----
 CK_RV C_GetSlotList(CK_BBOOL p, CK_SLOT_ID_PTR l, CK_ULONG_PTR n) { return dispatch(Fn::GetSlotList, [&](Call& c) { return getSlotList(c, p, l, n); }); }
-CK_RV C_GetSlotInfo(CK_SLOT_ID s, CK_SLOT_INFO_PTR i) { return dispatch(Fn::GetSlotInfo, [&](Call& c) { return getSlotInfo(c, s, i); }); }
-CK_RV C_GetTokenInfo(CK_SLOT_ID s, CK_TOKEN_INFO_PTR i) { return dispatch(Fn::GetTokenInfo, [&](Call& c) { return getTokenInfo(c, s, i); }); }
-CK_RV C_GetMechanismList(CK_SLOT_ID s, CK_MECHANISM_TYPE_PTR l, CK_ULONG_PTR n) { return dispatch(Fn::GetMechanismList, [&](Call& c) { return getMechanismList(c, s, l, n); }); }
-CK_RV C_GetMechanismInfo(CK_SLOT_ID s, CK_MECHANISM_TYPE t, CK_MECHANISM_INFO_PTR i) { return dispatch(Fn::GetMechanismInfo, [&](Call& c) { return getMechanismInfo(c, s, t, i); }); }
+CK_RV C_GetSlotInfo(CK_SLOT_ID s, CK_SLOT_INFO_PTR i) { return dispatch(Fn::GetSlotInfo, Pre::Slot, s, [&](Call& c) { return getSlotInfo(c, i); }); }
+CK_RV C_GetTokenInfo(CK_SLOT_ID s, CK_TOKEN_INFO_PTR i) { return dispatch(Fn::GetTokenInfo, Pre::Token, s, [&](Call& c) { return getTokenInfo(c, i); }); }
+CK_RV C_GetMechanismList(CK_SLOT_ID s, CK_MECHANISM_TYPE_PTR l, CK_ULONG_PTR n) { return dispatch(Fn::GetMechanismList, Pre::Token, s, [&](Call& c) { return getMechanismList(c, l, n); }); }
+CK_RV C_GetMechanismInfo(CK_SLOT_ID s, CK_MECHANISM_TYPE t, CK_MECHANISM_INFO_PTR i) { return dispatch(Fn::GetMechanismInfo, Pre::Token, s, [&](Call& c) { return getMechanismInfo(c, t, i); }); }
 CK_RV C_WaitForSlotEvent(CK_FLAGS f, CK_SLOT_ID_PTR s, CK_VOID_PTR r) { return dispatch(Fn::WaitForSlotEvent, [&](Call& c) { return waitForSlotEvent(c, f, s, r); }); }
-CK_RV C_InitToken(CK_SLOT_ID s, CK_UTF8CHAR_PTR p, CK_ULONG n, CK_UTF8CHAR_PTR l) { return dispatch(Fn::InitToken, [&](Call& c) { findSlot(c.st, s); return (p == nullptr && n != 0) || l == nullptr ? CKR_ARGUMENTS_BAD : CKR_TOKEN_WRITE_PROTECTED; }); }
+CK_RV C_InitToken(CK_SLOT_ID s, CK_UTF8CHAR_PTR p, CK_ULONG n, CK_UTF8CHAR_PTR l) { return dispatch(Fn::InitToken, Pre::Slot, s, [&](Call&) { return (p == nullptr && n != 0) || l == nullptr ? CKR_ARGUMENTS_BAD : CKR_TOKEN_WRITE_PROTECTED; }); }
 CK_RV C_InitPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR p, CK_ULONG n) { return writeProtected(Fn::InitPIN, h, p != nullptr || n == 0); }
 CK_RV C_SetPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR o, CK_ULONG on, CK_UTF8CHAR_PTR p, CK_ULONG n) { return dispatch(Fn::SetPIN, Pre::Session, h, [&](Call& c) { return setPin(c, o, on, p, n); }); }
 
 // ---- sessions ----
-CK_RV C_OpenSession(CK_SLOT_ID s, CK_FLAGS f, CK_VOID_PTR, CK_NOTIFY, CK_SESSION_HANDLE_PTR h) { return dispatch(Fn::OpenSession, [&](Call& c) { return openSession(c, s, f, h); }); }
+CK_RV C_OpenSession(CK_SLOT_ID s, CK_FLAGS f, CK_VOID_PTR, CK_NOTIFY, CK_SESSION_HANDLE_PTR h) { return dispatch(Fn::OpenSession, Pre::Token, s, [&](Call& c) { return openSession(c, f, h); }); }
 CK_RV C_CloseSession(CK_SESSION_HANDLE h) { return closeSession(h); }
-CK_RV C_CloseAllSessions(CK_SLOT_ID s) { return dispatch(Fn::CloseAllSessions, [&](Call& c) { return closeAllSessions(c, s); }); }
+CK_RV C_CloseAllSessions(CK_SLOT_ID s) { return dispatch(Fn::CloseAllSessions, Pre::Slot, s, [&](Call& c) { return closeAllSessions(c); }); }
 CK_RV C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR i) { return dispatch(Fn::GetSessionInfo, Pre::Session, h, [&](Call& c) { return getSessionInfo(c, i); }); }
 CK_RV C_GetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::GetOperationState, h); }
 CK_RV C_SetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_OBJECT_HANDLE, CK_OBJECT_HANDLE) { return unsupported(Fn::SetOperationState, h); }
@@ -215,21 +215,7 @@ CK_RV C_GetFunctionListImpl(CK_FUNCTION_LIST_PTR_PTR out) {
 }
 
 CK_RV C_GetInterfaceListImpl(CK_INTERFACE_PTR list, CK_ULONG_PTR count) {
-  if (count == nullptr) {
-    return CKR_ARGUMENTS_BAD;
-  }
-  const CK_ULONG available = kInterfaces.size();
-  if (list == nullptr) {
-    *count = available;
-    return CKR_OK;
-  }
-  if (*count < available) {
-    *count = available;
-    return CKR_BUFFER_TOO_SMALL;
-  }
-  std::copy(kInterfaces.begin(), kInterfaces.end(), list);
-  *count = available;
-  return CKR_OK;
+  return writeList<CK_INTERFACE>(kInterfaces, list, count);
 }
 
 // v3.0 §5.2: the interface named (NULL: the default, "PKCS 11"), of the version given (NULL: the

@@ -21,7 +21,7 @@ void noteRemoval(State& st, Session* session) {
   }
 }
 
-CK_RV run(Fn fn, Pre pre, CK_SESSION_HANDLE handle, Body body) {
+CK_RV run(Fn fn, Pre pre, CK_ULONG target, Body body) {
   std::shared_ptr<State> st = currentState();
   if (!st) {
     return CKR_CRYPTOKI_NOT_INITIALIZED;
@@ -35,7 +35,8 @@ CK_RV run(Fn fn, Pre pre, CK_SESSION_HANDLE handle, Body body) {
   }
 
   Session* session = nullptr;
-  if (pre != Pre::Initialized) {
+  if (pre == Pre::Session || pre == Pre::LoggedIn) {
+    const CK_SESSION_HANDLE handle = target;
     auto it = st->sessions.find(handle);
     if (it == st->sessions.end()) {
       return CKR_SESSION_HANDLE_INVALID;
@@ -52,8 +53,16 @@ CK_RV run(Fn fn, Pre pre, CK_SESSION_HANDLE handle, Body body) {
     }
   }
 
-  Call call{*st, session, lock, st};
+  Call call{*st, session, nullptr, lock, st};
   try {
+    if (pre == Pre::Slot || pre == Pre::Token) {
+      syncReaders(*st);
+      call.slot = &findSlot(*st, target);  // CKR_SLOT_ID_INVALID
+      // v2.40 §5.5: token and mechanism information are the token's (reader state only).
+      if (pre == Pre::Token && !readerOf(*st, *call.slot).present) {
+        return CKR_TOKEN_NOT_PRESENT;
+      }
+    }
     return body(call);
   } catch (const CkError& e) {
     return e.rv;
@@ -83,10 +92,10 @@ CK_RV run(Fn fn, Pre pre, CK_SESSION_HANDLE handle, Body body) {
 
 }  // namespace
 
-CK_RV dispatch(Fn fn, Pre pre, CK_SESSION_HANDLE session, Body body) noexcept {
+CK_RV dispatch(Fn fn, Pre pre, CK_ULONG target, Body body) noexcept {
   CK_RV rv = CKR_GENERAL_ERROR;
   try {
-    rv = run(fn, pre, session, body);
+    rv = run(fn, pre, target, body);
   } catch (const std::bad_alloc&) {
     rv = CKR_HOST_MEMORY;
   } catch (const std::exception& e) {

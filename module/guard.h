@@ -1,8 +1,8 @@
 // The C boundary: every C_* in entry.cpp is one line calling dispatch() with the preconditions
-// of that entry point. dispatch() checks them in order (initialized → session exists → token still
-// present → user logged in), runs the body with the State lock held and turns every exception into
-// a CK_RV (rv.cpp), only ever one that function may return (permitted.cpp). Nothing escapes to the
-// host; nothing calls exit or abort.
+// of that entry point. dispatch() checks them in order (initialized → slot exists → token present,
+// or initialized → session exists → token still present → user logged in), runs the body with the
+// State lock held and turns every exception into a CK_RV (rv.cpp), only ever one that function may
+// return (permitted.cpp). Nothing escapes to the host; nothing calls exit or abort.
 #pragma once
 
 #include <memory>
@@ -42,6 +42,8 @@ bool permitted(Fn fn, CK_RV rv) noexcept;
 
 enum class Pre {
   Initialized,  // C_Initialize done in this process
+  Slot,         // + slotID names a slot (else CKR_SLOT_ID_INVALID), readers listed first (no APDU)
+  Token,        // + a card is in that slot's reader (else CKR_TOKEN_NOT_PRESENT; no APDU)
   Session,      // + hSession names an open session whose token is still present
   LoggedIn,     // + the session's token has its user logged in (else CKR_USER_NOT_LOGGED_IN)
 };
@@ -52,6 +54,7 @@ class LockHolder;
 struct Call {
   State& st;
   Session* session;             // set for Pre::Session and Pre::LoggedIn
+  Slot* slot;                   // set for Pre::Slot and Pre::Token (a body lists no readers again)
   LockHolder& lock;             // lets C_WaitForSlotEvent release the lock while it blocks
   std::shared_ptr<State> keep;  // keeps the State alive while the lock is released
 };
@@ -100,7 +103,8 @@ class FnRef<R(A...)> {
 
 using Body = FnRef<CK_RV(Call&)>;
 
-CK_RV dispatch(Fn fn, Pre pre, CK_SESSION_HANDLE session, Body body) noexcept;
+// `target`: the session handle (Pre::Session, Pre::LoggedIn) or slot id (Pre::Slot, Pre::Token).
+CK_RV dispatch(Fn fn, Pre pre, CK_ULONG target, Body body) noexcept;
 inline CK_RV dispatch(Fn fn, Body body) noexcept { return dispatch(fn, Pre::Initialized, 0, body); }
 // For C_Initialize / C_Finalize: no State yet; only the exception barrier.
 CK_RV barrier(Fn fn, FnRef<CK_RV()> body) noexcept;

@@ -70,7 +70,7 @@ void logoutUnusedTokens(State& st, const std::vector<std::shared_ptr<Token>>& cl
 
 }  // namespace
 
-CK_RV openSession(Call& c, CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE_PTR out) {
+CK_RV openSession(Call& c, CK_FLAGS flags, CK_SESSION_HANDLE_PTR out) {
   if (out == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
@@ -78,14 +78,12 @@ CK_RV openSession(Call& c, CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE_PTR 
   if ((flags & CKF_SERIAL_SESSION) == 0) {
     return CKR_SESSION_PARALLEL_NOT_SUPPORTED;
   }
-  syncReaders(c.st);
-  Slot& slot = findSlot(c.st, id);
   // Read-write sessions are allowed: C_SetPIN needs one (v2.40 §5.6), some callers always ask for
   // one; every object write fails with CKR_TOKEN_WRITE_PROTECTED.
   Session s;
-  s.token = ensureToken(c.st, slot);
+  s.token = ensureToken(c.st, *c.slot);
   s.handle = newSessionHandle();
-  s.slot = id;
+  s.slot = c.slot->id;
   s.flags = flags & (CKF_SERIAL_SESSION | CKF_RW_SESSION);
   *out = s.handle;
   c.st.sessions.emplace(s.handle, std::move(s));
@@ -106,9 +104,8 @@ CK_RV closeSession(CK_SESSION_HANDLE handle) {
   });
 }
 
-CK_RV closeAllSessions(Call& c, CK_SLOT_ID id) {
-  syncReaders(c.st);
-  findSlot(c.st, id);
+CK_RV closeAllSessions(Call& c) {
+  const CK_SLOT_ID id = c.slot->id;
   std::vector<std::shared_ptr<Token>> closed;
   std::erase_if(c.st.sessions, [&](const auto& entry) {
     if (entry.second.slot != id) {
