@@ -104,7 +104,6 @@ std::shared_ptr<Token> ensureToken(State& st, Slot& slot, bool confirmJpki) {
   auto fresh = std::make_shared<Token>();
   fresh->card = reader.card;
   fresh->role = slot.role;
-  fresh->slot = slot.id;
   fresh->signAlwaysAuthenticate = st.config.signAlwaysAuthenticate;
   for (const ObjectDef& def : objectTable()) {
     if (def.token == slot.role) {

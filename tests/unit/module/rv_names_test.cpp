@@ -13,7 +13,6 @@ TEST(Names, KnownAndUnknownConstants) {
   EXPECT_STREQ(rv(0x12345), "CKR_0x12345");
   EXPECT_STREQ(attribute(CKA_ALWAYS_AUTHENTICATE), "CKA_ALWAYS_AUTHENTICATE");
   EXPECT_STREQ(attribute(CKA_PROFILE_ID), "CKA_PROFILE_ID");
-  EXPECT_STREQ(mechanism(CKM_SHA256_RSA_PKCS), "CKM_SHA256_RSA_PKCS");
 }
 
 // A card inserted that is not a JPKI card: a present slot, but an unrecognised token.
