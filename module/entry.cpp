@@ -1,7 +1,7 @@
 // The C boundary: the function list and every C_* entry point, one line each. Preconditions are
-// declared here (Pre::Initialized / Session / LoggedIn, see guard.h); the bodies live in the files
-// named in ops.h. Only C_GetFunctionList, C_GetInterfaceList and C_GetInterface are exported
-// (jpki-pkcs11.map).
+// declared here (Pre::Initialized / Slot / Token / Session / LoggedIn, see guard.h); the bodies
+// live in the files named in ops.h. Only C_GetFunctionList, C_GetInterfaceList and C_GetInterface
+// are exported (jpki-pkcs11.map).
 //
 // Interfaces (v3.0 §5.2): "PKCS 11" 3.0, the default, whose CK_FUNCTION_LIST_3_0 adds the 3.0
 // functions (C_LoginUser, C_SessionCancel and the message-based functions answer
@@ -38,12 +38,12 @@ namespace {
 using namespace jpki::module;  // NOLINT(google-build-using-namespace): entry points only
 
 // Functions the module does not offer: initialization and session checked first (v2.40 §5.1).
-CK_RV unsupported(const char* fn, CK_SESSION_HANDLE h) {
+CK_RV unsupported(Fn fn, CK_SESSION_HANDLE h) {
   return dispatch(fn, Pre::Session, h, [](Call&) { return CKR_FUNCTION_NOT_SUPPORTED; });
 }
 // Object writes and C_InitPIN: the token is write-protected (after the argument and session
 // checks). C_SetPIN is not among them: the user's PIN can change (session.cpp).
-CK_RV writeProtected(const char* fn, CK_SESSION_HANDLE h, bool argsOk) {
+CK_RV writeProtected(Fn fn, CK_SESSION_HANDLE h, bool argsOk) {
   return dispatch(fn, Pre::Session, h,
                   [&](Call&) { return argsOk ? CKR_TOKEN_WRITE_PROTECTED : CKR_ARGUMENTS_BAD; });
 }
@@ -51,10 +51,10 @@ CK_RV writeProtected(const char* fn, CK_SESSION_HANDLE h, bool argsOk) {
 // The table below is kept one line per entry point on purpose.
 // clang-format off
 // ---- general purpose ----
-CK_RV C_Initialize(CK_VOID_PTR a) { return barrier("C_Initialize", [&] { return initialize(a); }); }
-CK_RV C_Finalize(CK_VOID_PTR r) { return barrier("C_Finalize", [&] { return finalize(r); }); }
-CK_RV C_GetInfo(CK_INFO_PTR i) { return dispatch("C_GetInfo", [&](Call&) { return getInfo(i, {2, 40}); }); }
-CK_RV C_GetInfo30(CK_INFO_PTR i) { return dispatch("C_GetInfo", [&](Call&) { return getInfo(i, {3, 0}); }); }
+CK_RV C_Initialize(CK_VOID_PTR a) { return barrier(Fn::Initialize, [&] { return initialize(a); }); }
+CK_RV C_Finalize(CK_VOID_PTR r) { return barrier(Fn::Finalize, [&] { return finalize(r); }); }
+CK_RV C_GetInfo(CK_INFO_PTR i) { return dispatch(Fn::GetInfo, [&](Call&) { return getInfo(i, {2, 40}); }); }
+CK_RV C_GetInfo30(CK_INFO_PTR i) { return dispatch(Fn::GetInfo, [&](Call&) { return getInfo(i, {3, 0}); }); }
 // The three exported functions are wrappers around these: the function lists must point into
 // this library, and a reference to an exported name may bind to another library's (libp11-kit,
 // p11-kit-proxy.so, exports C_GetInterfaceList and C_GetInterface too).
@@ -64,106 +64,106 @@ CK_RV C_GetInterfaceImpl(CK_UTF8CHAR_PTR name, CK_VERSION_PTR version, CK_INTERF
                          CK_FLAGS flags);
 
 // ---- slots and tokens ----
-CK_RV C_GetSlotList(CK_BBOOL p, CK_SLOT_ID_PTR l, CK_ULONG_PTR n) { return dispatch("C_GetSlotList", [&](Call& c) { return getSlotList(c, p, l, n); }); }
-CK_RV C_GetSlotInfo(CK_SLOT_ID s, CK_SLOT_INFO_PTR i) { return dispatch("C_GetSlotInfo", [&](Call& c) { return getSlotInfo(c, s, i); }); }
-CK_RV C_GetTokenInfo(CK_SLOT_ID s, CK_TOKEN_INFO_PTR i) { return dispatch("C_GetTokenInfo", [&](Call& c) { return getTokenInfo(c, s, i); }); }
-CK_RV C_GetMechanismList(CK_SLOT_ID s, CK_MECHANISM_TYPE_PTR l, CK_ULONG_PTR n) { return dispatch("C_GetMechanismList", [&](Call& c) { return getMechanismList(c, s, l, n); }); }
-CK_RV C_GetMechanismInfo(CK_SLOT_ID s, CK_MECHANISM_TYPE t, CK_MECHANISM_INFO_PTR i) { return dispatch("C_GetMechanismInfo", [&](Call& c) { return getMechanismInfo(c, s, t, i); }); }
-CK_RV C_WaitForSlotEvent(CK_FLAGS f, CK_SLOT_ID_PTR s, CK_VOID_PTR r) { return dispatch("C_WaitForSlotEvent", [&](Call& c) { return waitForSlotEvent(c, f, s, r); }); }
-CK_RV C_InitToken(CK_SLOT_ID s, CK_UTF8CHAR_PTR p, CK_ULONG n, CK_UTF8CHAR_PTR l) { return dispatch("C_InitToken", [&](Call& c) { findSlot(c.st, s); return (p == nullptr && n != 0) || l == nullptr ? CKR_ARGUMENTS_BAD : CKR_TOKEN_WRITE_PROTECTED; }); }
-CK_RV C_InitPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR p, CK_ULONG n) { return writeProtected("C_InitPIN", h, p != nullptr || n == 0); }
-CK_RV C_SetPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR o, CK_ULONG on, CK_UTF8CHAR_PTR p, CK_ULONG n) { return dispatch("C_SetPIN", Pre::Session, h, [&](Call& c) { return setPin(c, o, on, p, n); }); }
+CK_RV C_GetSlotList(CK_BBOOL p, CK_SLOT_ID_PTR l, CK_ULONG_PTR n) { return dispatch(Fn::GetSlotList, [&](Call& c) { return getSlotList(c, p, l, n); }); }
+CK_RV C_GetSlotInfo(CK_SLOT_ID s, CK_SLOT_INFO_PTR i) { return dispatch(Fn::GetSlotInfo, Pre::Slot, s, [&](Call& c) { return getSlotInfo(c, i); }); }
+CK_RV C_GetTokenInfo(CK_SLOT_ID s, CK_TOKEN_INFO_PTR i) { return dispatch(Fn::GetTokenInfo, Pre::Token, s, [&](Call& c) { return getTokenInfo(c, i); }); }
+CK_RV C_GetMechanismList(CK_SLOT_ID s, CK_MECHANISM_TYPE_PTR l, CK_ULONG_PTR n) { return dispatch(Fn::GetMechanismList, Pre::Token, s, [&](Call& c) { return getMechanismList(c, l, n); }); }
+CK_RV C_GetMechanismInfo(CK_SLOT_ID s, CK_MECHANISM_TYPE t, CK_MECHANISM_INFO_PTR i) { return dispatch(Fn::GetMechanismInfo, Pre::Token, s, [&](Call& c) { return getMechanismInfo(c, t, i); }); }
+CK_RV C_WaitForSlotEvent(CK_FLAGS f, CK_SLOT_ID_PTR s, CK_VOID_PTR r) { return dispatch(Fn::WaitForSlotEvent, [&](Call& c) { return waitForSlotEvent(c, f, s, r); }); }
+CK_RV C_InitToken(CK_SLOT_ID s, CK_UTF8CHAR_PTR p, CK_ULONG n, CK_UTF8CHAR_PTR l) { return dispatch(Fn::InitToken, Pre::Slot, s, [&](Call&) { return (p == nullptr && n != 0) || l == nullptr ? CKR_ARGUMENTS_BAD : CKR_TOKEN_WRITE_PROTECTED; }); }
+CK_RV C_InitPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR p, CK_ULONG n) { return writeProtected(Fn::InitPIN, h, p != nullptr || n == 0); }
+CK_RV C_SetPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR o, CK_ULONG on, CK_UTF8CHAR_PTR p, CK_ULONG n) { return dispatch(Fn::SetPIN, Pre::Session, h, [&](Call& c) { return setPin(c, o, on, p, n); }); }
 
 // ---- sessions ----
-CK_RV C_OpenSession(CK_SLOT_ID s, CK_FLAGS f, CK_VOID_PTR, CK_NOTIFY, CK_SESSION_HANDLE_PTR h) { return dispatch("C_OpenSession", [&](Call& c) { return openSession(c, s, f, h); }); }
+CK_RV C_OpenSession(CK_SLOT_ID s, CK_FLAGS f, CK_VOID_PTR, CK_NOTIFY, CK_SESSION_HANDLE_PTR h) { return dispatch(Fn::OpenSession, Pre::Token, s, [&](Call& c) { return openSession(c, f, h); }); }
 CK_RV C_CloseSession(CK_SESSION_HANDLE h) { return closeSession(h); }
-CK_RV C_CloseAllSessions(CK_SLOT_ID s) { return dispatch("C_CloseAllSessions", [&](Call& c) { return closeAllSessions(c, s); }); }
-CK_RV C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR i) { return dispatch("C_GetSessionInfo", Pre::Session, h, [&](Call& c) { return getSessionInfo(c, i); }); }
-CK_RV C_GetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_GetOperationState", h); }
-CK_RV C_SetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_OBJECT_HANDLE, CK_OBJECT_HANDLE) { return unsupported("C_SetOperationState", h); }
-CK_RV C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE u, CK_UTF8CHAR_PTR p, CK_ULONG n) { return dispatch("C_Login", Pre::Session, h, [&](Call& c) { return login(c, u, p, n); }); }
-CK_RV C_Logout(CK_SESSION_HANDLE h) { return dispatch("C_Logout", Pre::LoggedIn, h, [&](Call& c) { return logout(c); }); }
+CK_RV C_CloseAllSessions(CK_SLOT_ID s) { return dispatch(Fn::CloseAllSessions, Pre::Slot, s, [&](Call& c) { return closeAllSessions(c); }); }
+CK_RV C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR i) { return dispatch(Fn::GetSessionInfo, Pre::Session, h, [&](Call& c) { return getSessionInfo(c, i); }); }
+CK_RV C_GetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::GetOperationState, h); }
+CK_RV C_SetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_OBJECT_HANDLE, CK_OBJECT_HANDLE) { return unsupported(Fn::SetOperationState, h); }
+CK_RV C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE u, CK_UTF8CHAR_PTR p, CK_ULONG n) { return dispatch(Fn::Login, Pre::Session, h, [&](Call& c) { return login(c, u, p, n); }); }
+CK_RV C_Logout(CK_SESSION_HANDLE h) { return dispatch(Fn::Logout, Pre::LoggedIn, h, [&](Call& c) { return logout(c); }); }
 
 // ---- objects ----
-CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o) { return writeProtected("C_CreateObject", h, (t != nullptr || n == 0) && o != nullptr); }
-CK_RV C_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o) { return writeProtected("C_CopyObject", h, (t != nullptr || n == 0) && o != nullptr); }
-CK_RV C_DestroyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE) { return writeProtected("C_DestroyObject", h, true); }
-CK_RV C_GetObjectSize(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ULONG_PTR n) { return dispatch("C_GetObjectSize", Pre::Session, h, [&](Call& c) { return getObjectSize(c, o, n); }); }
-CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n) { return dispatch("C_GetAttributeValue", Pre::Session, h, [&](Call& c) { return getAttributeValue(c, o, t, n); }); }
-CK_RV C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR t, CK_ULONG n) { return writeProtected("C_SetAttributeValue", h, t != nullptr || n == 0); }
-CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n) { return dispatch("C_FindObjectsInit", Pre::Session, h, [&](Call& c) { return findObjectsInit(c, t, n); }); }
-CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR o, CK_ULONG m, CK_ULONG_PTR n) { return dispatch("C_FindObjects", Pre::Session, h, [&](Call& c) { return findObjects(c, o, m, n); }); }
-CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE h) { return dispatch("C_FindObjectsFinal", Pre::Session, h, [&](Call& c) { return findObjectsFinal(c); }); }
+CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o) { return writeProtected(Fn::CreateObject, h, (t != nullptr || n == 0) && o != nullptr); }
+CK_RV C_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o) { return writeProtected(Fn::CopyObject, h, (t != nullptr || n == 0) && o != nullptr); }
+CK_RV C_DestroyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE) { return writeProtected(Fn::DestroyObject, h, true); }
+CK_RV C_GetObjectSize(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ULONG_PTR n) { return dispatch(Fn::GetObjectSize, Pre::Session, h, [&](Call& c) { return getObjectSize(c, o, n); }); }
+CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n) { return dispatch(Fn::GetAttributeValue, Pre::Session, h, [&](Call& c) { return getAttributeValue(c, o, t, n); }); }
+CK_RV C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR t, CK_ULONG n) { return writeProtected(Fn::SetAttributeValue, h, t != nullptr || n == 0); }
+CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n) { return dispatch(Fn::FindObjectsInit, Pre::Session, h, [&](Call& c) { return findObjectsInit(c, t, n); }); }
+CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR o, CK_ULONG m, CK_ULONG_PTR n) { return dispatch(Fn::FindObjects, Pre::Session, h, [&](Call& c) { return findObjects(c, o, m, n); }); }
+CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE h) { return dispatch(Fn::FindObjectsFinal, Pre::Session, h, [&](Call& c) { return findObjectsFinal(c); }); }
 
 // ---- encryption / decryption: not offered by the card ----
-CK_RV C_EncryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_EncryptInit", h); }
-CK_RV C_Encrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_Encrypt", h); }
-CK_RV C_EncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_EncryptUpdate", h); }
-CK_RV C_EncryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_EncryptFinal", h); }
-CK_RV C_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_DecryptInit", h); }
-CK_RV C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_Decrypt", h); }
-CK_RV C_DecryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_DecryptUpdate", h); }
-CK_RV C_DecryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_DecryptFinal", h); }
+CK_RV C_EncryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported(Fn::EncryptInit, h); }
+CK_RV C_Encrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::Encrypt, h); }
+CK_RV C_EncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::EncryptUpdate, h); }
+CK_RV C_EncryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::EncryptFinal, h); }
+CK_RV C_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported(Fn::DecryptInit, h); }
+CK_RV C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::Decrypt, h); }
+CK_RV C_DecryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::DecryptUpdate, h); }
+CK_RV C_DecryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::DecryptFinal, h); }
 
 // ---- digests (software) ----
-CK_RV C_DigestInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m) { return dispatch("C_DigestInit", Pre::Session, h, [&](Call& c) { return digestInit(c, m); }); }
-CK_RV C_Digest(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR o, CK_ULONG_PTR on) { return dispatch("C_Digest", Pre::Session, h, [&](Call& c) { return digest(c, d, n, o, on); }); }
-CK_RV C_DigestUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n) { return dispatch("C_DigestUpdate", Pre::Session, h, [&](Call& c) { return digestUpdate(c, d, n); }); }
-CK_RV C_DigestKey(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE) { return unsupported("C_DigestKey", h); }
-CK_RV C_DigestFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR on) { return dispatch("C_DigestFinal", Pre::Session, h, [&](Call& c) { return digestFinal(c, o, on); }); }
+CK_RV C_DigestInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m) { return dispatch(Fn::DigestInit, Pre::Session, h, [&](Call& c) { return digestInit(c, m); }); }
+CK_RV C_Digest(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR o, CK_ULONG_PTR on) { return dispatch(Fn::Digest, Pre::Session, h, [&](Call& c) { return digest(c, d, n, o, on); }); }
+CK_RV C_DigestUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n) { return dispatch(Fn::DigestUpdate, Pre::Session, h, [&](Call& c) { return digestUpdate(c, d, n); }); }
+CK_RV C_DigestKey(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE) { return unsupported(Fn::DigestKey, h); }
+CK_RV C_DigestFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR on) { return dispatch(Fn::DigestFinal, Pre::Session, h, [&](Call& c) { return digestFinal(c, o, on); }); }
 
 // ---- signing (card) and verification (software) ----
-CK_RV C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k) { return dispatch("C_SignInit", Pre::Session, h, [&](Call& c) { return signInit(c, m, k); }); }
-CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR s, CK_ULONG_PTR sn) { return dispatch("C_Sign", Pre::Session, h, [&](Call& c) { return sign(c, d, n, s, sn); }); }
-CK_RV C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n) { return dispatch("C_SignUpdate", Pre::Session, h, [&](Call& c) { return signUpdate(c, d, n); }); }
-CK_RV C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG_PTR sn) { return dispatch("C_SignFinal", Pre::Session, h, [&](Call& c) { return signFinal(c, s, sn); }); }
-CK_RV C_SignRecoverInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_SignRecoverInit", h); }
-CK_RV C_SignRecover(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_SignRecover", h); }
-CK_RV C_VerifyInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k) { return dispatch("C_VerifyInit", Pre::Session, h, [&](Call& c) { return verifyInit(c, m, k); }); }
-CK_RV C_Verify(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR s, CK_ULONG sn) { return dispatch("C_Verify", Pre::Session, h, [&](Call& c) { return verify(c, d, n, s, sn); }); }
-CK_RV C_VerifyUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n) { return dispatch("C_VerifyUpdate", Pre::Session, h, [&](Call& c) { return verifyUpdate(c, d, n); }); }
-CK_RV C_VerifyFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG sn) { return dispatch("C_VerifyFinal", Pre::Session, h, [&](Call& c) { return verifyFinal(c, s, sn); }); }
-CK_RV C_VerifyRecoverInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_VerifyRecoverInit", h); }
-CK_RV C_VerifyRecover(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_VerifyRecover", h); }
+CK_RV C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k) { return dispatch(Fn::SignInit, Pre::Session, h, [&](Call& c) { return signInit(c, m, k); }); }
+CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR s, CK_ULONG_PTR sn) { return dispatch(Fn::Sign, Pre::Session, h, [&](Call& c) { return sign(c, d, n, s, sn); }); }
+CK_RV C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n) { return dispatch(Fn::SignUpdate, Pre::Session, h, [&](Call& c) { return signUpdate(c, d, n); }); }
+CK_RV C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG_PTR sn) { return dispatch(Fn::SignFinal, Pre::Session, h, [&](Call& c) { return signFinal(c, s, sn); }); }
+CK_RV C_SignRecoverInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported(Fn::SignRecoverInit, h); }
+CK_RV C_SignRecover(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::SignRecover, h); }
+CK_RV C_VerifyInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k) { return dispatch(Fn::VerifyInit, Pre::Session, h, [&](Call& c) { return verifyInit(c, m, k); }); }
+CK_RV C_Verify(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR s, CK_ULONG sn) { return dispatch(Fn::Verify, Pre::Session, h, [&](Call& c) { return verify(c, d, n, s, sn); }); }
+CK_RV C_VerifyUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n) { return dispatch(Fn::VerifyUpdate, Pre::Session, h, [&](Call& c) { return verifyUpdate(c, d, n); }); }
+CK_RV C_VerifyFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG sn) { return dispatch(Fn::VerifyFinal, Pre::Session, h, [&](Call& c) { return verifyFinal(c, s, sn); }); }
+CK_RV C_VerifyRecoverInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported(Fn::VerifyRecoverInit, h); }
+CK_RV C_VerifyRecover(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::VerifyRecover, h); }
 
 // ---- dual-function, key management, random, legacy ----
-CK_RV C_DigestEncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_DigestEncryptUpdate", h); }
-CK_RV C_DecryptDigestUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_DecryptDigestUpdate", h); }
-CK_RV C_SignEncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_SignEncryptUpdate", h); }
-CK_RV C_DecryptVerifyUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_DecryptVerifyUpdate", h); }
-CK_RV C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o) { return writeProtected("C_GenerateKey", h, m != nullptr && (t != nullptr || n == 0) && o != nullptr); }
-CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pt, CK_ULONG pn, CK_ATTRIBUTE_PTR vt, CK_ULONG vn, CK_OBJECT_HANDLE_PTR po, CK_OBJECT_HANDLE_PTR vo) { return writeProtected("C_GenerateKeyPair", h, m != nullptr && (pt != nullptr || pn == 0) && (vt != nullptr || vn == 0) && po != nullptr && vo != nullptr); }
-CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_OBJECT_HANDLE, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_WrapKey", h); }
-CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_ATTRIBUTE_PTR, CK_ULONG, CK_OBJECT_HANDLE_PTR) { return unsupported("C_UnwrapKey", h); }
-CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR, CK_ULONG, CK_OBJECT_HANDLE_PTR) { return unsupported("C_DeriveKey", h); }
-CK_RV C_SeedRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR p, CK_ULONG n) { return dispatch("C_SeedRandom", Pre::Session, h, [&](Call&) { return p == nullptr && n != 0 ? CKR_ARGUMENTS_BAD : CKR_RANDOM_NO_RNG; }); }
-CK_RV C_GenerateRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR p, CK_ULONG n) { return dispatch("C_GenerateRandom", Pre::Session, h, [&](Call&) { return p == nullptr && n != 0 ? CKR_ARGUMENTS_BAD : CKR_RANDOM_NO_RNG; }); }
-CK_RV C_GetFunctionStatus(CK_SESSION_HANDLE h) { return dispatch("C_GetFunctionStatus", Pre::Session, h, [](Call&) { return CKR_FUNCTION_NOT_PARALLEL; }); }
-CK_RV C_CancelFunction(CK_SESSION_HANDLE h) { return dispatch("C_CancelFunction", Pre::Session, h, [](Call&) { return CKR_FUNCTION_NOT_PARALLEL; }); }
+CK_RV C_DigestEncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::DigestEncryptUpdate, h); }
+CK_RV C_DecryptDigestUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::DecryptDigestUpdate, h); }
+CK_RV C_SignEncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::SignEncryptUpdate, h); }
+CK_RV C_DecryptVerifyUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::DecryptVerifyUpdate, h); }
+CK_RV C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o) { return writeProtected(Fn::GenerateKey, h, m != nullptr && (t != nullptr || n == 0) && o != nullptr); }
+CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pt, CK_ULONG pn, CK_ATTRIBUTE_PTR vt, CK_ULONG vn, CK_OBJECT_HANDLE_PTR po, CK_OBJECT_HANDLE_PTR vo) { return writeProtected(Fn::GenerateKeyPair, h, m != nullptr && (pt != nullptr || pn == 0) && (vt != nullptr || vn == 0) && po != nullptr && vo != nullptr); }
+CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_OBJECT_HANDLE, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::WrapKey, h); }
+CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_ATTRIBUTE_PTR, CK_ULONG, CK_OBJECT_HANDLE_PTR) { return unsupported(Fn::UnwrapKey, h); }
+CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR, CK_ULONG, CK_OBJECT_HANDLE_PTR) { return unsupported(Fn::DeriveKey, h); }
+CK_RV C_SeedRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR p, CK_ULONG n) { return dispatch(Fn::SeedRandom, Pre::Session, h, [&](Call&) { return p == nullptr && n != 0 ? CKR_ARGUMENTS_BAD : CKR_RANDOM_NO_RNG; }); }
+CK_RV C_GenerateRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR p, CK_ULONG n) { return dispatch(Fn::GenerateRandom, Pre::Session, h, [&](Call&) { return p == nullptr && n != 0 ? CKR_ARGUMENTS_BAD : CKR_RANDOM_NO_RNG; }); }
+CK_RV C_GetFunctionStatus(CK_SESSION_HANDLE h) { return dispatch(Fn::GetFunctionStatus, Pre::Session, h, [](Call&) { return CKR_FUNCTION_NOT_PARALLEL; }); }
+CK_RV C_CancelFunction(CK_SESSION_HANDLE h) { return dispatch(Fn::CancelFunction, Pre::Session, h, [](Call&) { return CKR_FUNCTION_NOT_PARALLEL; }); }
 
 // ---- added by v3.0: not offered (no user names, no cancellation, no message-based operations) ----
-CK_RV C_LoginUser(CK_SESSION_HANDLE h, CK_USER_TYPE, CK_UTF8CHAR_PTR, CK_ULONG, CK_UTF8CHAR_PTR, CK_ULONG) { return unsupported("C_LoginUser", h); }
-CK_RV C_SessionCancel(CK_SESSION_HANDLE h, CK_FLAGS) { return unsupported("C_SessionCancel", h); }
-CK_RV C_MessageEncryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_MessageEncryptInit", h); }
-CK_RV C_EncryptMessage(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_EncryptMessage", h); }
-CK_RV C_EncryptMessageBegin(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG) { return unsupported("C_EncryptMessageBegin", h); }
-CK_RV C_EncryptMessageNext(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR, CK_FLAGS) { return unsupported("C_EncryptMessageNext", h); }
-CK_RV C_MessageEncryptFinal(CK_SESSION_HANDLE h) { return unsupported("C_MessageEncryptFinal", h); }
-CK_RV C_MessageDecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_MessageDecryptInit", h); }
-CK_RV C_DecryptMessage(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_DecryptMessage", h); }
-CK_RV C_DecryptMessageBegin(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG) { return unsupported("C_DecryptMessageBegin", h); }
-CK_RV C_DecryptMessageNext(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR, CK_FLAGS) { return unsupported("C_DecryptMessageNext", h); }
-CK_RV C_MessageDecryptFinal(CK_SESSION_HANDLE h) { return unsupported("C_MessageDecryptFinal", h); }
-CK_RV C_MessageSignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_MessageSignInit", h); }
-CK_RV C_SignMessage(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_SignMessage", h); }
-CK_RV C_SignMessageBegin(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG) { return unsupported("C_SignMessageBegin", h); }
-CK_RV C_SignMessageNext(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported("C_SignMessageNext", h); }
-CK_RV C_MessageSignFinal(CK_SESSION_HANDLE h) { return unsupported("C_MessageSignFinal", h); }
-CK_RV C_MessageVerifyInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported("C_MessageVerifyInit", h); }
-CK_RV C_VerifyMessage(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG) { return unsupported("C_VerifyMessage", h); }
-CK_RV C_VerifyMessageBegin(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG) { return unsupported("C_VerifyMessageBegin", h); }
-CK_RV C_VerifyMessageNext(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG) { return unsupported("C_VerifyMessageNext", h); }
-CK_RV C_MessageVerifyFinal(CK_SESSION_HANDLE h) { return unsupported("C_MessageVerifyFinal", h); }
+CK_RV C_LoginUser(CK_SESSION_HANDLE h, CK_USER_TYPE, CK_UTF8CHAR_PTR, CK_ULONG, CK_UTF8CHAR_PTR, CK_ULONG) { return unsupported(Fn::LoginUser, h); }
+CK_RV C_SessionCancel(CK_SESSION_HANDLE h, CK_FLAGS) { return unsupported(Fn::SessionCancel, h); }
+CK_RV C_MessageEncryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported(Fn::MessageEncryptInit, h); }
+CK_RV C_EncryptMessage(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::EncryptMessage, h); }
+CK_RV C_EncryptMessageBegin(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG) { return unsupported(Fn::EncryptMessageBegin, h); }
+CK_RV C_EncryptMessageNext(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR, CK_FLAGS) { return unsupported(Fn::EncryptMessageNext, h); }
+CK_RV C_MessageEncryptFinal(CK_SESSION_HANDLE h) { return unsupported(Fn::MessageEncryptFinal, h); }
+CK_RV C_MessageDecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported(Fn::MessageDecryptInit, h); }
+CK_RV C_DecryptMessage(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::DecryptMessage, h); }
+CK_RV C_DecryptMessageBegin(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG) { return unsupported(Fn::DecryptMessageBegin, h); }
+CK_RV C_DecryptMessageNext(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR, CK_FLAGS) { return unsupported(Fn::DecryptMessageNext, h); }
+CK_RV C_MessageDecryptFinal(CK_SESSION_HANDLE h) { return unsupported(Fn::MessageDecryptFinal, h); }
+CK_RV C_MessageSignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported(Fn::MessageSignInit, h); }
+CK_RV C_SignMessage(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::SignMessage, h); }
+CK_RV C_SignMessageBegin(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG) { return unsupported(Fn::SignMessageBegin, h); }
+CK_RV C_SignMessageNext(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) { return unsupported(Fn::SignMessageNext, h); }
+CK_RV C_MessageSignFinal(CK_SESSION_HANDLE h) { return unsupported(Fn::MessageSignFinal, h); }
+CK_RV C_MessageVerifyInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) { return unsupported(Fn::MessageVerifyInit, h); }
+CK_RV C_VerifyMessage(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG) { return unsupported(Fn::VerifyMessage, h); }
+CK_RV C_VerifyMessageBegin(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG) { return unsupported(Fn::VerifyMessageBegin, h); }
+CK_RV C_VerifyMessageNext(CK_SESSION_HANDLE h, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG) { return unsupported(Fn::VerifyMessageNext, h); }
+CK_RV C_MessageVerifyFinal(CK_SESSION_HANDLE h) { return unsupported(Fn::MessageVerifyFinal, h); }
 
 // clang-format on
 
@@ -215,21 +215,7 @@ CK_RV C_GetFunctionListImpl(CK_FUNCTION_LIST_PTR_PTR out) {
 }
 
 CK_RV C_GetInterfaceListImpl(CK_INTERFACE_PTR list, CK_ULONG_PTR count) {
-  if (count == nullptr) {
-    return CKR_ARGUMENTS_BAD;
-  }
-  const CK_ULONG available = kInterfaces.size();
-  if (list == nullptr) {
-    *count = available;
-    return CKR_OK;
-  }
-  if (*count < available) {
-    *count = available;
-    return CKR_BUFFER_TOO_SMALL;
-  }
-  std::copy(kInterfaces.begin(), kInterfaces.end(), list);
-  *count = available;
-  return CKR_OK;
+  return writeList<CK_INTERFACE>(kInterfaces, list, count);
 }
 
 // v3.0 §5.2: the interface named (NULL: the default, "PKCS 11"), of the version given (NULL: the

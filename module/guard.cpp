@@ -21,7 +21,7 @@ void noteRemoval(State& st, Session* session) {
   }
 }
 
-CK_RV run(const char* fn, Pre pre, CK_SESSION_HANDLE handle, Body body) {
+CK_RV run(Fn fn, Pre pre, CK_ULONG target, Body body) {
   std::shared_ptr<State> st = currentState();
   if (!st) {
     return CKR_CRYPTOKI_NOT_INITIALIZED;
@@ -35,8 +35,8 @@ CK_RV run(const char* fn, Pre pre, CK_SESSION_HANDLE handle, Body body) {
   }
 
   Session* session = nullptr;
-  const bool sessionScope = pre != Pre::Initialized;
-  if (sessionScope) {
+  if (pre == Pre::Session || pre == Pre::LoggedIn) {
+    const CK_SESSION_HANDLE handle = target;
     auto it = st->sessions.find(handle);
     if (it == st->sessions.end()) {
       return CKR_SESSION_HANDLE_INVALID;
@@ -44,7 +44,7 @@ CK_RV run(const char* fn, Pre pre, CK_SESSION_HANDLE handle, Body body) {
     session = &it->second;
     syncReaders(*st);
     if (!session->token->alive()) {
-      JPKI_LOG_DEBUG("%s: session %lu lost its token (card removed)", fn, handle);
+      JPKI_LOG_DEBUG("%s: session %lu lost its token (card removed)", fnName(fn), handle);
       st->sessions.erase(it);
       return CKR_DEVICE_REMOVED;
     }
@@ -53,20 +53,28 @@ CK_RV run(const char* fn, Pre pre, CK_SESSION_HANDLE handle, Body body) {
     }
   }
 
-  Call call{*st, session, lock, st};
+  Call call{*st, session, nullptr, lock, st};
   try {
+    if (pre == Pre::Slot || pre == Pre::Token) {
+      syncReaders(*st);
+      call.slot = &findSlot(*st, target);  // CKR_SLOT_ID_INVALID
+      // v2.40 §5.5: token and mechanism information are the token's (reader state only).
+      if (pre == Pre::Token && !readerOf(*st, *call.slot).present) {
+        return CKR_TOKEN_NOT_PRESENT;
+      }
+    }
     return body(call);
   } catch (const CkError& e) {
     return e.rv;
   } catch (const jpki::Error& e) {
-    JPKI_LOG_DEBUG("%s: %s: %s", fn, errcName(e.code()), e.what());
+    JPKI_LOG_DEBUG("%s: %s: %s", fnName(fn), errcName(e.code()), e.what());
     if (isRemoval(e.code()) && !st->finalized) {
       noteRemoval(*st, session);
     } else if (e.code() == Errc::Timeout && !st->finalized) {
       // The card never answered (card-timeout; rv.cpp: CKR_DEVICE_ERROR): the reader listing
       // drops the given-up connection, so the card's tokens die (their sessions answer
       // CKR_DEVICE_REMOVED next) and the next use connects again.
-      JPKI_LOG_WARN("%s: %s", fn, e.what());
+      JPKI_LOG_WARN("%s: %s", fnName(fn), e.what());
       syncReaders(*st);
     } else if (session != nullptr && !st->finalized &&
                e.code() == Errc::Transport) {
@@ -78,30 +86,31 @@ CK_RV run(const char* fn, Pre pre, CK_SESSION_HANDLE handle, Body body) {
         return CKR_DEVICE_REMOVED;
       }
     }
-    return rvFromError(e, sessionScope);
+    return rvFromError(e, fn);
   }
 }
 
 }  // namespace
 
-CK_RV dispatch(const char* fn, Pre pre, CK_SESSION_HANDLE session, Body body) noexcept {
+CK_RV dispatch(Fn fn, Pre pre, CK_ULONG target, Body body) noexcept {
   CK_RV rv = CKR_GENERAL_ERROR;
   try {
-    rv = run(fn, pre, session, body);
+    rv = run(fn, pre, target, body);
   } catch (const std::bad_alloc&) {
     rv = CKR_HOST_MEMORY;
   } catch (const std::exception& e) {
-    JPKI_LOG_ERROR("%s: unexpected exception: %s", fn, e.what());
+    JPKI_LOG_ERROR("%s: unexpected exception: %s", fnName(fn), e.what());
     rv = CKR_GENERAL_ERROR;
   } catch (...) {
-    JPKI_LOG_ERROR("%s: unexpected exception", fn);
+    JPKI_LOG_ERROR("%s: unexpected exception", fnName(fn));
     rv = CKR_GENERAL_ERROR;
   }
-  JPKI_LOG_DEBUG("%s -> %s", fn, names::rv(rv));
+  rv = checkedRv(fn, rv);
+  JPKI_LOG_DEBUG("%s -> %s", fnName(fn), names::rv(rv));
   return rv;
 }
 
-CK_RV barrier(const char* fn, FnRef<CK_RV()> body) noexcept {
+CK_RV barrier(Fn fn, FnRef<CK_RV()> body) noexcept {
   CK_RV rv = CKR_GENERAL_ERROR;
   try {
     rv = body();
@@ -110,11 +119,12 @@ CK_RV barrier(const char* fn, FnRef<CK_RV()> body) noexcept {
   } catch (const std::bad_alloc&) {
     rv = CKR_HOST_MEMORY;
   } catch (const std::exception& e) {
-    JPKI_LOG_ERROR("%s: unexpected exception: %s", fn, e.what());
+    JPKI_LOG_ERROR("%s: unexpected exception: %s", fnName(fn), e.what());
   } catch (...) {
-    JPKI_LOG_ERROR("%s: unexpected exception", fn);
+    JPKI_LOG_ERROR("%s: unexpected exception", fnName(fn));
   }
-  JPKI_LOG_DEBUG("%s -> %s", fn, names::rv(rv));
+  rv = checkedRv(fn, rv);
+  JPKI_LOG_DEBUG("%s -> %s", fnName(fn), names::rv(rv));
   return rv;
 }
 

@@ -2,6 +2,7 @@
 // software verification and software digests. Never RSA-PSS, RSA-X.509 or decryption: the card
 // cannot do them, and advertising them breaks NSS/OpenSSL mechanism selection.
 #include <algorithm>
+#include <array>
 
 #include "ops.h"
 
@@ -24,15 +25,14 @@ constexpr MechDef kMechanisms[] = {
     {CKM_SHA512, CKF_DIGEST, 0, 0, "SHA512"},
 };
 
-// v2.40 §5.5: the mechanisms are those of the token, so a slot without one answers
-// CKR_TOKEN_NOT_PRESENT (reader state only: no APDU).
-void requireToken(State& st, CK_SLOT_ID id) {
-  syncReaders(st);
-  const Slot& slot = findSlot(st, id);
-  if (!readerOf(st, slot).present) {
-    fail(CKR_TOKEN_NOT_PRESENT);
+// What C_GetMechanismList lists.
+constexpr auto kMechanismTypes = [] {
+  std::array<CK_MECHANISM_TYPE, std::size(kMechanisms)> types{};
+  for (std::size_t i = 0; i < types.size(); ++i) {
+    types[i] = kMechanisms[i].type;
   }
-}
+  return types;
+}();
 
 }  // namespace
 
@@ -47,32 +47,15 @@ const MechDef* findMechanism(CK_MECHANISM_TYPE type) {
   return nullptr;
 }
 
-CK_RV getMechanismList(Call& c, CK_SLOT_ID id, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count) {
-  if (count == nullptr) {
-    return CKR_ARGUMENTS_BAD;
-  }
-  requireToken(c.st, id);
-  const std::size_t n = std::size(kMechanisms);
-  if (list == nullptr) {
-    *count = n;
-    return CKR_OK;
-  }
-  if (*count < n) {
-    *count = n;
-    return CKR_BUFFER_TOO_SMALL;
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    list[i] = kMechanisms[i].type;
-  }
-  *count = n;
-  return CKR_OK;
+// v2.40 §5.5: the mechanisms are the token's (Pre::Token: CKR_TOKEN_NOT_PRESENT without one).
+CK_RV getMechanismList(Call&, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count) {
+  return writeList<CK_MECHANISM_TYPE>(kMechanismTypes, list, count);
 }
 
-CK_RV getMechanismInfo(Call& c, CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info) {
+CK_RV getMechanismInfo(Call& c, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info) {
   if (info == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
-  requireToken(c.st, id);
   const MechDef* m = findMechanism(type);
   if (m == nullptr) {
     return CKR_MECHANISM_INVALID;
@@ -87,8 +70,7 @@ CK_RV getMechanismInfo(Call& c, CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHAN
   // signing is therefore offered as CKM_RSA_PKCS only (NSS then hashes, signs with PK11_Sign and
   // logs in per signature); C_SignInit still accepts the hash-and-sign mechanisms from callers
   // that name one without asking (pkcs11-tool -m SHA256-RSA-PKCS).
-  const Slot& slot = findSlot(c.st, id);
-  if (m->digest != nullptr && slot.role == KeyRole::Sign && c.st.config.signAlwaysAuthenticate) {
+  if (m->digest != nullptr && c.slot->role == KeyRole::Sign && c.st.config.signAlwaysAuthenticate) {
     info->flags &= ~static_cast<CK_FLAGS>(CKF_SIGN);
   }
   return CKR_OK;

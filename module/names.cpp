@@ -163,39 +163,6 @@ const Entry kAttr[] = {
     {CKA_PROFILE_ID, "CKA_PROFILE_ID"},
 };
 
-const Entry kMech[] = {
-    {CKM_RSA_PKCS_KEY_PAIR_GEN, "CKM_RSA_PKCS_KEY_PAIR_GEN"},
-    {CKM_RSA_PKCS, "CKM_RSA_PKCS"},
-    {CKM_RSA_9796, "CKM_RSA_9796"},
-    {CKM_RSA_X_509, "CKM_RSA_X_509"},
-    {CKM_MD5_RSA_PKCS, "CKM_MD5_RSA_PKCS"},
-    {CKM_SHA1_RSA_PKCS, "CKM_SHA1_RSA_PKCS"},
-    {CKM_RSA_PKCS_OAEP, "CKM_RSA_PKCS_OAEP"},
-    {CKM_RSA_PKCS_PSS, "CKM_RSA_PKCS_PSS"},
-    {CKM_SHA1_RSA_PKCS_PSS, "CKM_SHA1_RSA_PKCS_PSS"},
-    {CKM_SHA256_RSA_PKCS, "CKM_SHA256_RSA_PKCS"},
-    {CKM_SHA384_RSA_PKCS, "CKM_SHA384_RSA_PKCS"},
-    {CKM_SHA512_RSA_PKCS, "CKM_SHA512_RSA_PKCS"},
-    {CKM_SHA256_RSA_PKCS_PSS, "CKM_SHA256_RSA_PKCS_PSS"},
-    {CKM_SHA384_RSA_PKCS_PSS, "CKM_SHA384_RSA_PKCS_PSS"},
-    {CKM_SHA512_RSA_PKCS_PSS, "CKM_SHA512_RSA_PKCS_PSS"},
-    {CKM_SHA224_RSA_PKCS, "CKM_SHA224_RSA_PKCS"},
-    {CKM_SHA224_RSA_PKCS_PSS, "CKM_SHA224_RSA_PKCS_PSS"},
-    {CKM_MD5, "CKM_MD5"},
-    {CKM_SHA_1, "CKM_SHA_1"},
-    {CKM_SHA224, "CKM_SHA224"},
-    {CKM_SHA256, "CKM_SHA256"},
-    {CKM_SHA384, "CKM_SHA384"},
-    {CKM_SHA512, "CKM_SHA512"},
-    {CKM_EC_KEY_PAIR_GEN, "CKM_EC_KEY_PAIR_GEN"},
-    {CKM_ECDSA, "CKM_ECDSA"},
-    {CKM_ECDSA_SHA1, "CKM_ECDSA_SHA1"},
-    {CKM_ECDSA_SHA256, "CKM_ECDSA_SHA256"},
-    {CKM_AES_KEY_GEN, "CKM_AES_KEY_GEN"},
-    {CKM_AES_CBC, "CKM_AES_CBC"},
-    {CKM_AES_GCM, "CKM_AES_GCM"},
-};
-
 const Entry kClass[] = {
     {CKO_DATA, "CKO_DATA"},
     {CKO_CERTIFICATE, "CKO_CERTIFICATE"},
@@ -223,7 +190,6 @@ const char* lookup(std::span<const Entry> table, unsigned long value, const char
 
 const char* rv(CK_RV value) noexcept { return lookup(kRv, value, "CKR_"); }
 const char* attribute(CK_ATTRIBUTE_TYPE value) noexcept { return lookup(kAttr, value, "CKA_"); }
-const char* mechanism(CK_MECHANISM_TYPE value) noexcept { return lookup(kMech, value, "CKM_"); }
 const char* objectClass(CK_OBJECT_CLASS value) noexcept { return lookup(kClass, value, "CKO_"); }
 
 }  // namespace jpki::module::names

@@ -15,20 +15,20 @@ CK_RV getInfo(CK_INFO_PTR info, CK_VERSION version);
 
 // slots.cpp
 CK_RV getSlotList(Call& c, CK_BBOOL tokenPresent, CK_SLOT_ID_PTR list, CK_ULONG_PTR count);
-CK_RV getSlotInfo(Call& c, CK_SLOT_ID id, CK_SLOT_INFO_PTR info);
+CK_RV getSlotInfo(Call& c, CK_SLOT_INFO_PTR info);
 CK_RV waitForSlotEvent(Call& c, CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserved);
 
 // token.cpp
-CK_RV getTokenInfo(Call& c, CK_SLOT_ID id, CK_TOKEN_INFO_PTR info);
+CK_RV getTokenInfo(Call& c, CK_TOKEN_INFO_PTR info);
 
 // mechanisms.cpp
-CK_RV getMechanismList(Call& c, CK_SLOT_ID id, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count);
-CK_RV getMechanismInfo(Call& c, CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info);
+CK_RV getMechanismList(Call& c, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count);
+CK_RV getMechanismInfo(Call& c, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info);
 
 // session.cpp
-CK_RV openSession(Call& c, CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE_PTR out);
+CK_RV openSession(Call& c, CK_FLAGS flags, CK_SESSION_HANDLE_PTR out);
 CK_RV closeSession(CK_SESSION_HANDLE handle);  // own dispatch: a dead session closes quietly
-CK_RV closeAllSessions(Call& c, CK_SLOT_ID id);
+CK_RV closeAllSessions(Call& c);
 CK_RV getSessionInfo(Call& c, CK_SESSION_INFO_PTR info);
 CK_RV login(Call& c, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG pinLen);
 CK_RV logout(Call& c);
@@ -68,6 +68,24 @@ inline void requireData(const void* ptr, CK_ULONG len) {
   if (ptr == nullptr && len != 0) {
     fail(CKR_ARGUMENTS_BAD);
   }
+}
+
+// v2.40 §5.2 for the lists (C_GetSlotList, C_GetMechanismList, C_GetInterfaceList): a NULL list
+// asks for the count (CKR_OK); a *count smaller than the list gets the count and
+// CKR_BUFFER_TOO_SMALL; otherwise the items and their count.
+template <class T>
+CK_RV writeList(std::span<const T> items, T* list, CK_ULONG_PTR count) {
+  if (count == nullptr) {
+    return CKR_ARGUMENTS_BAD;
+  }
+  CK_RV rv = CKR_OK;
+  if (list != nullptr && *count < items.size()) {
+    rv = CKR_BUFFER_TOO_SMALL;
+  } else if (list != nullptr) {
+    std::copy(items.begin(), items.end(), list);
+  }
+  *count = items.size();
+  return rv;
 }
 
 // PKCS#11 text fields are blank-padded, not NUL-terminated.

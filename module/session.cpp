@@ -70,7 +70,7 @@ void logoutUnusedTokens(State& st, const std::vector<std::shared_ptr<Token>>& cl
 
 }  // namespace
 
-CK_RV openSession(Call& c, CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE_PTR out) {
+CK_RV openSession(Call& c, CK_FLAGS flags, CK_SESSION_HANDLE_PTR out) {
   if (out == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
@@ -78,14 +78,12 @@ CK_RV openSession(Call& c, CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE_PTR 
   if ((flags & CKF_SERIAL_SESSION) == 0) {
     return CKR_SESSION_PARALLEL_NOT_SUPPORTED;
   }
-  syncReaders(c.st);
-  Slot& slot = findSlot(c.st, id);
   // Read-write sessions are allowed: C_SetPIN needs one (v2.40 §5.6), some callers always ask for
   // one; every object write fails with CKR_TOKEN_WRITE_PROTECTED.
   Session s;
-  s.token = ensureToken(c.st, slot);
+  s.token = ensureToken(c.st, *c.slot);
   s.handle = newSessionHandle();
-  s.slot = id;
+  s.slot = c.slot->id;
   s.flags = flags & (CKF_SERIAL_SESSION | CKF_RW_SESSION);
   *out = s.handle;
   c.st.sessions.emplace(s.handle, std::move(s));
@@ -94,7 +92,7 @@ CK_RV openSession(Call& c, CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE_PTR 
 
 CK_RV closeSession(CK_SESSION_HANDLE handle) {
   // Pre::Initialized only: a session whose card is gone can still be closed without an error.
-  return dispatch("C_CloseSession", Pre::Initialized, 0, [&](Call& c) -> CK_RV {
+  return dispatch(Fn::CloseSession, Pre::Initialized, 0, [&](Call& c) -> CK_RV {
     auto it = c.st.sessions.find(handle);
     if (it == c.st.sessions.end()) {
       return CKR_SESSION_HANDLE_INVALID;
@@ -106,9 +104,8 @@ CK_RV closeSession(CK_SESSION_HANDLE handle) {
   });
 }
 
-CK_RV closeAllSessions(Call& c, CK_SLOT_ID id) {
-  syncReaders(c.st);
-  findSlot(c.st, id);
+CK_RV closeAllSessions(Call& c) {
+  const CK_SLOT_ID id = c.slot->id;
   std::vector<std::shared_ptr<Token>> closed;
   std::erase_if(c.st.sessions, [&](const auto& entry) {
     if (entry.second.slot != id) {
@@ -245,8 +242,8 @@ bool transportLevel(Errc code) {
 // VERIFY, so a wrong current PIN on a logged-in token ends that login, as any logout on the card
 // does (Token::loggedIn follows the card).
 //
-// Only C_SetPIN's return codes: SecurityStatus and InvalidInput, which rv.cpp turns into
-// CKR_USER_NOT_LOGGED_IN / CKR_DATA_LEN_RANGE for other session functions, are CKR_DEVICE_ERROR.
+// Only C_SetPIN's return codes (v2.40 §5.5.9): SecurityStatus and InvalidInput are the card's
+// doing here, CKR_DEVICE_ERROR (rv.cpp would make InvalidInput CKR_ARGUMENTS_BAD).
 CK_RV setPin(Call& c, CK_UTF8CHAR_PTR oldPin, CK_ULONG oldLen, CK_UTF8CHAR_PTR newPin,
              CK_ULONG newLen) {
   if ((oldPin == nullptr && oldLen != 0) || (newPin == nullptr && newLen != 0)) {

@@ -66,8 +66,6 @@ CK_RV signInit(Call& c, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key) {
     return CKR_KEY_HANDLE_INVALID;
   }
   SignOp op;
-  op.mech = m->type;
-  op.key = key;
   op.sigLen = 256;  // RSA-2048: JpkiCard::sign() returns exactly 256 bytes
   op.needContextLogin = alwaysAuthenticate(token, *obj->def);
   if (m->digest != nullptr) {

@@ -108,31 +108,17 @@ std::vector<CK_SLOT_ID> slotIds(State& st, bool tokenPresent) {
 }
 
 CK_RV getSlotList(Call& c, CK_BBOOL tokenPresent, CK_SLOT_ID_PTR list, CK_ULONG_PTR count) {
-  if (count == nullptr) {
-    return CKR_ARGUMENTS_BAD;
-  }
   syncReaders(c.st);
-  const auto ids = slotIds(c.st, tokenPresent != CK_FALSE);
-  if (list == nullptr) {
-    *count = ids.size();
-    return CKR_OK;
-  }
-  if (*count < ids.size()) {
-    *count = ids.size();
-    return CKR_BUFFER_TOO_SMALL;
-  }
-  std::copy(ids.begin(), ids.end(), list);
-  *count = ids.size();
-  return CKR_OK;
+  const std::vector<CK_SLOT_ID> ids = slotIds(c.st, tokenPresent != CK_FALSE);
+  return writeList<CK_SLOT_ID>(ids, list, count);
 }
 
 // Cheap (NSS polls it once a second per slot): reader state only, no APDU.
-CK_RV getSlotInfo(Call& c, CK_SLOT_ID id, CK_SLOT_INFO_PTR info) {
+CK_RV getSlotInfo(Call& c, CK_SLOT_INFO_PTR info) {
   if (info == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
-  syncReaders(c.st);
-  Slot& slot = findSlot(c.st, id);
+  const Slot& slot = *c.slot;
   const Reader& reader = readerOf(c.st, slot);
   *info = {};
   padCopy(info->slotDescription, sizeof info->slotDescription,

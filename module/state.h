@@ -63,9 +63,11 @@ struct ObjectEntry {
 struct Token {
   std::shared_ptr<Card> card;
   KeyRole role = KeyRole::Auth;
-  CK_SLOT_ID slot = 0;
-  bool userLogin = false;              // C_Login(CKU_USER) succeeded and no C_Logout since
-  std::uint64_t loginGeneration = 0;   // JpkiCard::resetGeneration() at the successful login
+  bool userLogin = false;  // C_Login(CKU_USER) succeeded and no C_Logout since
+  // JpkiCard::resetGeneration() at the successful login. Not redundant with JpkiCard::verified():
+  // after a reset the card can hold this PIN verified again without a C_Login (C_SetPIN VERIFYs
+  // the current PIN), and that must not bring the login the reset ended back.
+  std::uint64_t loginGeneration = 0;
   bool signAlwaysAuthenticate = true;  // config: CKA_ALWAYS_AUTHENTICATE on the signature key
   std::vector<ObjectEntry> objects;
   struct CachedAttrs {
@@ -125,8 +127,6 @@ struct FindOp {
   std::size_t next = 0;
 };
 struct SignOp {
-  CK_MECHANISM_TYPE mech = 0;
-  CK_OBJECT_HANDLE key = 0;
   const EVP_MD* md = nullptr;  // null for CKM_RSA_PKCS
   MdCtx ctx;                   // hash-and-sign
   Bytes data;                  // CKM_RSA_PKCS: the data to sign
@@ -136,7 +136,6 @@ struct SignOp {
   std::size_t sigLen = 256;
 };
 struct VerifyOp {
-  CK_MECHANISM_TYPE mech = 0;
   const EVP_MD* md = nullptr;
   MdCtx ctx;
   Bytes data;

@@ -104,7 +104,6 @@ std::shared_ptr<Token> ensureToken(State& st, Slot& slot, bool confirmJpki) {
   auto fresh = std::make_shared<Token>();
   fresh->card = reader.card;
   fresh->role = slot.role;
-  fresh->slot = slot.id;
   fresh->signAlwaysAuthenticate = st.config.signAlwaysAuthenticate;
   for (const ObjectDef& def : objectTable()) {
     if (def.token == slot.role) {
@@ -115,12 +114,11 @@ std::shared_ptr<Token> ensureToken(State& st, Slot& slot, bool confirmJpki) {
   return token;
 }
 
-CK_RV getTokenInfo(Call& c, CK_SLOT_ID id, CK_TOKEN_INFO_PTR info) {
+CK_RV getTokenInfo(Call& c, CK_TOKEN_INFO_PTR info) {
   if (info == nullptr) {
     return CKR_ARGUMENTS_BAD;
   }
-  syncReaders(c.st);
-  Slot& slot = findSlot(c.st, id);
+  Slot& slot = *c.slot;
   std::shared_ptr<Token> token = ensureToken(c.st, slot, false);
   Card& card = *token->card;
   // One transaction: the PIN EF select confirms the AP, the reads follow without re-confirming.

@@ -63,7 +63,6 @@ CK_RV verifyInit(Call& c, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key) {
   if (!op.key) {
     fail(CKR_GENERAL_ERROR);
   }
-  op.mech = m->type;
   op.sigLen = attrs->at(CKA_MODULUS).size();
   if (m->digest != nullptr) {
     op.md = EVP_get_digestbyname(m->digest);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "guard.h"
 #include "reader_factory.h"
 
 namespace jt {
@@ -51,6 +52,7 @@ std::string trimmed(const CK_UTF8CHAR* text, std::size_t size) {
 }
 
 void ModuleTest::SetUp() {
+  unpermittedExpected = jpki::module::unpermittedReturns();
   ASSERT_EQ(C_GetFunctionList(&f), CKR_OK);
   restart("");
 }
@@ -59,6 +61,8 @@ void ModuleTest::TearDown() {
   if (initialized) {
     f->C_Finalize(nullptr);
   }
+  EXPECT_EQ(jpki::module::unpermittedReturns(), unpermittedExpected)
+      << "an entry point returned a code PKCS#11 does not permit it (see the module log)";
   initialized = false;
   std::remove(configPath().c_str());
 }

@@ -59,6 +59,9 @@ class ModuleTest : public ::testing::Test {
 
   CK_FUNCTION_LIST_PTR f = nullptr;
   bool initialized = false;
+  // The guard's count of codes outside an entry point's row of permitted.cpp expected at TearDown:
+  // the count at SetUp, plus what a test provokes on purpose.
+  std::size_t unpermittedExpected = 0;
 };
 
 std::string trimmed(const CK_UTF8CHAR* text, std::size_t size);

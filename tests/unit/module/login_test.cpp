@@ -101,6 +101,23 @@ TEST_F(ModuleTest, CardResetByAnotherProcessLogsOut) {
   EXPECT_EQ(sessionState(s), CKS_RO_USER_FUNCTIONS);
 }
 
+// A login ended by a reset stays ended even when the card's verified flag comes back without a
+// C_Login: C_SetPIN on the token VERIFYs the current PIN, and must then clear that VERIFY again
+// (the token was not logged in) instead of taking it for the old login (Token::loginGeneration).
+TEST_F(ModuleTest, LoginEndedByResetDoesNotComeBackWithSetPin) {
+  CK_SESSION_HANDLE s = open(kAuthSlot, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+  ASSERT_EQ(login(s, CKU_USER, kAuthPin), CKR_OK);
+  g_readers->resetCard(0);
+  tokenFlags(kAuthSlot);  // the next card access notices the reset
+  ASSERT_EQ(sessionState(s), CKS_RW_PUBLIC_SESSION);
+  std::string oldPin = kAuthPin, newPin = "5678";
+  ASSERT_EQ(f->C_SetPIN(s, reinterpret_cast<CK_UTF8CHAR_PTR>(oldPin.data()), oldPin.size(),
+                        reinterpret_cast<CK_UTF8CHAR_PTR>(newPin.data()), newPin.size()),
+            CKR_OK);
+  EXPECT_EQ(sessionState(s), CKS_RW_PUBLIC_SESSION);
+  EXPECT_FALSE(card()->verified(false)) << "the VERIFY made for the change was left on the card";
+}
+
 }  // namespace
 }  // namespace jt
 
