@@ -18,6 +18,8 @@
 
 namespace jpki {
 
+using apdu::Sw;
+
 namespace layout {
 std::uint16_t certEf(CertFile file) {
   switch (file) {
@@ -61,17 +63,24 @@ std::string hex4(std::uint16_t v) {
 // SIGNATURE: keyUse); on a SELECT or READ BINARY they are just an unexpected status.
 [[noreturn]] void throwSw(std::uint16_t sw, const std::string& context, bool keyUse = false) {
   const std::string what = context + ": " + apdu::swText(sw);
-  switch (sw) {
-    case 0x6982: throw Error(Errc::SecurityStatus, what, sw);
-    case 0x6A82: throw Error(Errc::FileNotFound, what, sw);
-    case 0x6983:
-    case 0x6984:
+  switch (static_cast<Sw>(sw)) {
+    case Sw::SecurityStatusNotSatisfied:
+      throw Error(Errc::SecurityStatus, what, sw);
+    case Sw::FileNotFound:
+      throw Error(Errc::FileNotFound, what, sw);
+    case Sw::AuthMethodBlocked:
+    case Sw::ReferenceDataBlocked:
       if (keyUse) {
         throw Error(Errc::PinLocked, what, sw);
       }
       throw Error(Errc::CardStatus, what, sw);
     default: throw Error(Errc::CardStatus, what, sw);
   }
+}
+
+// 6982 known without asking the card: the PIN the operation needs is not (or no longer) verified.
+[[noreturn]] void throwLoginNeeded(const std::string& what) {
+  throw Error(Errc::SecurityStatus, what, apdu::code(Sw::SecurityStatusNotSatisfied));
 }
 
 // Total length of a certificate from its DER header (SEQUENCE with a long-form length).
@@ -178,7 +187,7 @@ class Session {
   // SELECT EF without any guard; returns the SW. Skipped when the EF is already current.
   std::uint16_t selectEf(std::uint16_t fid) {
     if (confirmed_ && current_ == fid) {
-      return 0x9000;
+      return apdu::code(Sw::Ok);
     }
     const apdu::Response r = send(apdu::selectEf(fid));
     if (!r.ok()) {
@@ -198,7 +207,7 @@ class Session {
     if (confirmed_) {
       return;
     }
-    if (selectEf(probeEf()) != 0x9000) {
+    if (selectEf(probeEf()) != Sw::Ok) {
       selectAid();
     }
   }
@@ -213,7 +222,7 @@ class Session {
       const std::uint16_t probe = isJpkiOnlyEf(fid) ? fid : probeEf();
       const bool hadLogin = state_.anyVerified();
       const std::uint16_t sw = selectEf(probe);
-      if (sw == 0x9000) {
+      if (sw == Sw::Ok) {
         if (probe == fid) {
           return sw;
         }
@@ -290,11 +299,11 @@ CertHead readHead(Session& session, CertFile file) {
   const std::uint16_t fid = layout::certEf(file);
   const std::string context = "certificate EF " + hex4(fid);
   const std::uint16_t selectSw = session.selectInJpki(fid);
-  if (selectSw != 0x9000) {
+  if (selectSw != Sw::Ok) {
     throwSw(selectSw, "SELECT " + context);
   }
   apdu::Response first = session.send(apdu::readBinary(0, kChunk));
-  if (!first.ok() && first.sw != 0x6282) {
+  if (!first.ok() && first.sw != Sw::WarningEndOfFile) {
     throwSw(first.sw, "READ BINARY " + context);
   }
   if (first.data.size() > kChunk) {
@@ -303,7 +312,7 @@ CertHead readHead(Session& session, CertFile file) {
   CertHead head;
   head.total = derTotalLength(first.data);
   head.der = std::move(first.data);
-  head.endOfFile = head.der.size() < kChunk || first.sw == 0x6282;
+  head.endOfFile = head.der.size() < kChunk || first.sw == Sw::WarningEndOfFile;
   if (head.der.size() > head.total) {
     head.der.resize(head.total);  // filler after the DER object
   }
@@ -319,7 +328,7 @@ Bytes readRest(Session& session, CertFile file, CertHead head) {
   const std::size_t total = head.total;
   if (der.size() < total && !endOfFile) {
     const std::uint16_t selectSw = session.selectInJpki(fid);  // no APDU when still current
-    if (selectSw != 0x9000) {
+    if (selectSw != Sw::Ok) {
       throwSw(selectSw, "SELECT " + context);
     }
   }
@@ -328,17 +337,17 @@ Bytes readRest(Session& session, CertFile file, CertHead head) {
     const std::size_t want = std::min(kChunk, total - offset);
     const apdu::Response r = session.send(
         apdu::readBinary(static_cast<std::uint16_t>(offset), static_cast<std::uint32_t>(want)));
-    if (r.sw == 0x6B00) {
+    if (r.sw == Sw::WrongP1P2Offset) {
       break;  // offset beyond the EF
     }
-    if (!r.ok() && r.sw != 0x6282) {
+    if (!r.ok() && r.sw != Sw::WarningEndOfFile) {
       throwSw(r.sw, "READ BINARY " + context);
     }
     if (r.data.size() > want) {
       throw Error(Errc::BadResponse, context + ": card returned more data than requested");
     }
     der.insert(der.end(), r.data.begin(), r.data.end());
-    endOfFile = r.data.size() < want || r.sw == 0x6282;
+    endOfFile = r.data.size() < want || r.sw == Sw::WarningEndOfFile;
   }
   if (der.size() < total) {
     throw Error(Errc::BadResponse, context + ": certificate truncated (" +
@@ -459,11 +468,11 @@ bool JpkiCard::certificatePresent(CertFile file) {
   SessionRef session(*state_);
   const std::uint16_t fid = layout::certEf(file);
   const std::uint16_t sw = session->selectInJpki(fid);
-  if (sw != 0x9000 && sw != 0x6A82) {
+  if (sw != Sw::Ok && sw != Sw::FileNotFound) {
     throwSw(sw, "SELECT certificate EF " + hex4(fid));
   }
-  state_->present[index] = sw == 0x9000;
-  return sw == 0x9000;
+  state_->present[index] = sw == Sw::Ok;
+  return sw == Sw::Ok;
 }
 
 std::string JpkiCard::tokenLabel() {
@@ -483,11 +492,11 @@ std::string JpkiCard::tokenLabel() {
   }
   SessionRef session(*state_);
   const std::uint16_t sw = session->selectInJpki(layout::kEfTokenInfo);
-  if (sw != 0x9000) {
+  if (sw != Sw::Ok) {
     throwSw(sw, "SELECT token info EF 0006");
   }
   const apdu::Response r = session->send(apdu::readBinary(0, kLabelSize));
-  if (!r.ok() && r.sw != 0x6282) {
+  if (!r.ok() && r.sw != Sw::WarningEndOfFile) {
     throwSw(r.sw, "READ BINARY token info EF 0006");
   }
   if (r.data.size() > kLabelSize) {
@@ -518,13 +527,12 @@ const Bytes& JpkiCard::certificate(CertFile file) {
     return *slot;
   }
   if (file == CertFile::Sign && !state_->verified[roleIndex(KeyRole::Sign)]) {
-    throw Error(Errc::SecurityStatus, "the signature certificate needs the signature PIN",
-                0x6982);
+    throwLoginNeeded("the signature certificate needs the signature PIN");
   }
   const std::size_t index = certIndex(file);
   if (state_->present[index] == false) {  // learnt earlier: no SELECT again
     throw Error(Errc::FileNotFound, "certificate EF " + hex4(layout::certEf(file)) + " not found",
-                0x6A82);
+                apdu::code(Sw::FileNotFound));
   }
   bool storeMissed = false;  // the store was asked for this first chunk already
   if (file == CertFile::Auth && state_->authHead) {
@@ -541,7 +549,7 @@ const Bytes& JpkiCard::certificate(CertFile file) {
     return *slot;
   }
   if (file == CertFile::Sign && !state_->verified[roleIndex(KeyRole::Sign)]) {
-    throw Error(Errc::SecurityStatus, "the login was lost (card reset)", 0x6982);
+    throwLoginNeeded("the login was lost (card reset)");
   }
   CertHead head;
   if (file == CertFile::Auth && state_->authHead) {
@@ -598,7 +606,7 @@ PinStatus statusFromSw(std::uint16_t sw, int maxTries) {
   if (auto tries = apdu::triesLeft(sw)) {
     return PinStatus{*tries, maxTries};
   }
-  if (sw == 0x6984 || sw == 0x6983) {
+  if (sw == Sw::ReferenceDataBlocked || sw == Sw::AuthMethodBlocked) {
     return PinStatus{0, maxTries};
   }
   throwSw(sw, "PIN status (empty VERIFY)", true);
@@ -607,7 +615,7 @@ PinStatus statusFromSw(std::uint16_t sw, int maxTries) {
 std::uint16_t selectPinEf(Session& session, KeyRole role) {
   const std::uint16_t pinEf = layout::key(role).pinEf;
   const std::uint16_t sw = session.selectInJpki(pinEf);
-  if (sw != 0x9000) {
+  if (sw != Sw::Ok) {
     throwSw(sw, "SELECT PIN EF " + hex4(pinEf));
   }
   return pinEf;
@@ -641,7 +649,8 @@ VerifyResult JpkiCard::verify(KeyRole role, ByteView pin) {
     throw Error(Errc::PinFormat, "PIN refused before reaching the card: " + reason);
   }
   if (state_->tries[index] == 0) {
-    throw Error(Errc::PinLocked, "the PIN is locked (no tries left)", 0x6984);
+    throw Error(Errc::PinLocked, "the PIN is locked (no tries left)",
+                apdu::code(Sw::ReferenceDataBlocked));
   }
 
   SessionRef session(*state_);
@@ -678,7 +687,7 @@ VerifyResult JpkiCard::verify(KeyRole role, ByteView pin) {
     state_->tries[index] = *tries;
     return {*tries == 0 ? VerifyOutcome::Locked : VerifyOutcome::WrongPin, *tries};
   }
-  if (r.sw == 0x6984 || r.sw == 0x6983) {
+  if (r.sw == Sw::ReferenceDataBlocked || r.sw == Sw::AuthMethodBlocked) {
     state_->tries[index] = 0;
     return {VerifyOutcome::Locked, 0};
   }
@@ -730,10 +739,10 @@ ChangePinResult JpkiCard::changePin(KeyRole role, ByteView currentPin, ByteView 
   if (r.ok()) {
     return {ChangePinOutcome::Ok, info.maxTries};
   }
-  if (r.sw == 0x6A80 || r.sw == 0x6700) {
+  if (r.sw == Sw::WrongData || r.sw == Sw::WrongLength) {
     return {ChangePinOutcome::NewPinRefused, info.maxTries};
   }
-  if (r.sw == 0x6982) {
+  if (r.sw == Sw::SecurityStatusNotSatisfied) {
     state_->verified[index] = false;  // the card does not hold the VERIFY it just answered 9000
   }
   throwSw(r.sw, "CHANGE REFERENCE DATA", true);
@@ -745,24 +754,23 @@ Bytes JpkiCard::sign(KeyRole role, ByteView digestInfo) {
     throw Error(Errc::InvalidInput, "data to sign must be 1..245 bytes");
   }
   if (!state_->verified[index]) {
-    throw Error(Errc::SecurityStatus, "the PIN for this key is not verified", 0x6982);
+    throwLoginNeeded("the PIN for this key is not verified");
   }
   SessionRef session(*state_);
   if (!state_->verified[index]) {
-    throw Error(Errc::SecurityStatus, "the login was lost (card reset)", 0x6982);
+    throwLoginNeeded("the login was lost (card reset)");
   }
   const std::uint16_t keyEf = layout::key(role).keyEf;
   bool loginLost = false;
   const std::uint16_t sw = session->selectInJpki(keyEf, &loginLost);
   if (loginLost) {
-    throw Error(Errc::SecurityStatus, "another application was selected: the login was lost",
-                0x6982);
+    throwLoginNeeded("another application was selected: the login was lost");
   }
-  if (sw != 0x9000) {
+  if (sw != Sw::Ok) {
     throwSw(sw, "SELECT key EF " + hex4(keyEf));
   }
   const apdu::Response r = session->send(apdu::computeSignature(digestInfo));
-  if (r.sw == 0x6982) {
+  if (r.sw == Sw::SecurityStatusNotSatisfied) {
     state_->verified[index] = false;
     throw Error(Errc::SecurityStatus, "the card refused to sign: PIN not verified", r.sw);
   }

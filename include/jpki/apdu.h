@@ -8,36 +8,10 @@
 #include <string>
 
 #include "jpki/bytes.h"
+#include "jpki/status_word.h"
 #include "jpki/transport.h"
 
 namespace jpki::apdu {
-
-// Status words this card answers (see shared/reference/jpki-card.md §4). 63Cx is a family:
-// use triesLeft(). Values not listed here still round-trip as plain numbers.
-enum class Sw : std::uint16_t {
-  Ok = 0x9000,
-  WarningEndOfFile = 0x6282,
-  VerifyFailedBase = 0x63C0,  // 63Cx: x tries left
-  WrongLength = 0x6700,
-  LogicalChannelNotSupported = 0x6881,
-  SecureMessagingNotSupported = 0x6882,
-  SecurityStatusNotSatisfied = 0x6982,
-  AuthMethodBlocked = 0x6983,
-  ReferenceDataBlocked = 0x6984,  // JPKI: VERIFY on a locked PIN
-  ConditionsNotSatisfied = 0x6985,
-  NoCurrentEf = 0x6986,
-  WrongData = 0x6A80,  // CHANGE REFERENCE DATA: the new value breaks the PIN's rules
-  FileNotFound = 0x6A82,
-  WrongP1P2 = 0x6A86,
-  WrongP1P2Offset = 0x6B00,  // READ BINARY offset beyond the EF
-  InsNotSupported = 0x6D00,
-  ClaNotSupported = 0x6E00,
-};
-
-// Human-readable text for any status word ("6982 security status not satisfied").
-std::string swText(std::uint16_t sw);
-// For 63Cx, x; otherwise nullopt.
-std::optional<int> triesLeft(std::uint16_t sw);
 
 struct Command {
   std::uint8_t cla = 0x00;
@@ -74,7 +48,7 @@ struct Response {
 
   // Splits data||SW1SW2; throws Error(BadResponse) when shorter than two bytes.
   static Response parse(const Bytes& raw);
-  [[nodiscard]] bool ok() const noexcept { return sw == 0x9000; }
+  [[nodiscard]] bool ok() const noexcept { return sw == Sw::Ok; }
 };
 
 // Observer for the APDU trace (off by default). Receives one line per exchange, PIN bytes masked.

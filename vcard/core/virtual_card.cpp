@@ -30,15 +30,14 @@ const char* profileName(Profile profile) {
   return "normal";
 }
 
-Bytes statusOnly(std::uint16_t sw) {
-  return {static_cast<std::uint8_t>(sw >> 8), static_cast<std::uint8_t>(sw & 0xFF)};
-}
-
-Bytes withStatus(Bytes data, std::uint16_t sw) {
-  data.push_back(static_cast<std::uint8_t>(sw >> 8));
-  data.push_back(static_cast<std::uint8_t>(sw & 0xFF));
+Bytes withStatus(Bytes data, Sw sw) {
+  const std::uint16_t raw = apdu::code(sw);
+  data.push_back(static_cast<std::uint8_t>(raw >> 8));
+  data.push_back(static_cast<std::uint8_t>(raw & 0xFF));
   return data;
 }
+
+Bytes statusOnly(Sw sw) { return withStatus({}, sw); }
 
 namespace {
 
@@ -98,7 +97,7 @@ Bytes VirtualCard::process(const Bytes& command) {
   if (const auto parsed = parseCommand(command)) {
     response = impl_->dispatch(*parsed);
   } else {
-    response = statusOnly(kSwWrongLength);
+    response = statusOnly(Sw::WrongLength);
   }
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
