@@ -48,16 +48,6 @@ bool isJpkiOnlyEf(std::uint16_t fid) {
          fid == layout::kEfSignPin;
 }
 
-std::string hex4(std::uint16_t v) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string s(4, '0');
-  for (int i = 3; i >= 0; --i) {
-    s[static_cast<std::size_t>(i)] = kDigits[v & 0xF];
-    v = static_cast<std::uint16_t>(v >> 4);
-  }
-  return s;
-}
-
 // Turns an unexpected status word into the typed error (the one SW -> Errc mapping here).
 // 6983/6984 mean a blocked PIN or key only for the commands that use one (VERIFY, COMPUTE
 // SIGNATURE: keyUse); on a SELECT or READ BINARY they are just an unexpected status.
@@ -297,7 +287,7 @@ using detail::SessionRef;
 // header (jpki-card.md §3.2).
 CertHead readHead(Session& session, CertFile file) {
   const std::uint16_t fid = layout::certEf(file);
-  const std::string context = "certificate EF " + hex4(fid);
+  const std::string context = "certificate EF " + toHex(fid);
   const std::uint16_t selectSw = session.selectInJpki(fid);
   if (selectSw != Sw::Ok) {
     throwSw(selectSw, "SELECT " + context);
@@ -322,7 +312,7 @@ CertHead readHead(Session& session, CertFile file) {
 // The rest of a certificate after its first chunk, in 256-byte chunks with the last Le exact.
 Bytes readRest(Session& session, CertFile file, CertHead head) {
   const std::uint16_t fid = layout::certEf(file);
-  const std::string context = "certificate EF " + hex4(fid);
+  const std::string context = "certificate EF " + toHex(fid);
   Bytes der = std::move(head.der);
   bool endOfFile = head.endOfFile;
   const std::size_t total = head.total;
@@ -469,7 +459,7 @@ bool JpkiCard::certificatePresent(CertFile file) {
   const std::uint16_t fid = layout::certEf(file);
   const std::uint16_t sw = session->selectInJpki(fid);
   if (sw != Sw::Ok && sw != Sw::FileNotFound) {
-    throwSw(sw, "SELECT certificate EF " + hex4(fid));
+    throwSw(sw, "SELECT certificate EF " + toHex(fid));
   }
   state_->present[index] = sw == Sw::Ok;
   return sw == Sw::Ok;
@@ -531,7 +521,7 @@ const Bytes& JpkiCard::certificate(CertFile file) {
   }
   const std::size_t index = certIndex(file);
   if (state_->present[index] == false) {  // learnt earlier: no SELECT again
-    throw Error(Errc::FileNotFound, "certificate EF " + hex4(layout::certEf(file)) + " not found",
+    throw Error(Errc::FileNotFound, "certificate EF " + toHex(layout::certEf(file)) + " not found",
                 apdu::code(Sw::FileNotFound));
   }
   bool storeMissed = false;  // the store was asked for this first chunk already
@@ -616,7 +606,7 @@ std::uint16_t selectPinEf(Session& session, KeyRole role) {
   const std::uint16_t pinEf = layout::key(role).pinEf;
   const std::uint16_t sw = session.selectInJpki(pinEf);
   if (sw != Sw::Ok) {
-    throwSw(sw, "SELECT PIN EF " + hex4(pinEf));
+    throwSw(sw, "SELECT PIN EF " + toHex(pinEf));
   }
   return pinEf;
 }
@@ -767,7 +757,7 @@ Bytes JpkiCard::sign(KeyRole role, ByteView digestInfo) {
     throwLoginNeeded("another application was selected: the login was lost");
   }
   if (sw != Sw::Ok) {
-    throwSw(sw, "SELECT key EF " + hex4(keyEf));
+    throwSw(sw, "SELECT key EF " + toHex(keyEf));
   }
   const apdu::Response r = session->send(apdu::computeSignature(digestInfo));
   if (r.sw == Sw::SecurityStatusNotSatisfied) {

@@ -5,8 +5,6 @@
 #include <cmath>
 #include <vector>
 
-#include "core/hex.h"
-
 namespace jpki::vcard {
 
 const char* usageText() {
@@ -119,7 +117,7 @@ Options parseOptions(int argc, char** argv) {
       o.card.stateFile = value;
     } else if (option == "--atr") {
       try {
-        o.card.atr = hexBytes(value);
+        o.card.atr = parseHex(value);
       } catch (const std::invalid_argument& e) {
         throw UsageError("invalid --atr: " + std::string(e.what()));
       }
@@ -145,7 +143,7 @@ Options parseOptions(int argc, char** argv) {
     } else if (option == "--answer-sw") {
       Bytes sw;
       try {
-        sw = hexBytes(value);
+        sw = parseHex(value);
       } catch (const std::invalid_argument&) {
       }
       if (sw.size() != 2) throw UsageError("--answer-sw needs 4 hex digits, got '" + value + "'");
@@ -154,7 +152,7 @@ Options parseOptions(int argc, char** argv) {
       o.answerSwAfter = parseNumber<std::uint64_t>(option, value);
     } else if (option == "--answer-hex") {
       try {
-        o.answerRaw = hexBytes(value);
+        o.answerRaw = parseHex(value);
       } catch (const std::invalid_argument&) {
         throw UsageError("--answer-hex needs hex digits, got '" + value + "'");
       }

@@ -1,6 +1,5 @@
 // Text for status words, from the one table in jpki/status_word.h (ISO 7816-4 §5.6).
-#include <cstdio>
-
+#include "jpki/bytes.h"
 #include "jpki/status_word.h"
 
 namespace jpki::apdu {
@@ -13,10 +12,7 @@ std::optional<int> triesLeft(std::uint16_t sw) {
 }
 
 std::string swText(std::uint16_t sw) {
-  char digits[8];
-  std::snprintf(digits, sizeof digits, "%04X", static_cast<unsigned>(sw));
-  std::string text(digits);
-  text += ' ';
+  const std::string text = toHex(sw) + ' ';
   for (const auto& entry : kSwMeanings) {
     if (sw == entry.sw) {
       return text + entry.text;

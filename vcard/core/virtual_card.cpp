@@ -6,7 +6,6 @@
 #include <stdexcept>
 
 #include "core/card_state.h"
-#include "core/hex.h"
 
 namespace jpki::vcard {
 
@@ -57,8 +56,8 @@ int initialTries(Profile profile, bool sign) {
 
 std::string maskedCommand(ByteView raw) {
   // VERIFY (20) and CHANGE REFERENCE DATA (24) carry a PIN: only the header and Lc are shown.
-  if (raw.size() > 5 && (raw[1] == 0x20 || raw[1] == 0x24)) return hexString(raw.first(5)) + "**";
-  return hexString(raw);
+  const bool pin = raw.size() > 5 && (raw[1] == 0x20 || raw[1] == 0x24);
+  return pin ? toHex(raw.first(5), false) + "**" : toHex(raw, false);
 }
 
 VirtualCard::Impl::Impl(CardPki p, CardOptions o)
@@ -105,7 +104,7 @@ Bytes VirtualCard::process(const Bytes& command) {
   if (impl_->log.size() >= 100000) impl_->log.erase(impl_->log.begin(), impl_->log.begin() + 50000);
   const std::uint16_t sw =
       static_cast<std::uint16_t>(response[response.size() - 2] << 8 | response.back());
-  impl_->log.push_back({maskedCommand(command), hexString(response), sw, elapsed});
+  impl_->log.push_back({maskedCommand(command), toHex(response, false), sw, elapsed});
   return response;
 }
 
