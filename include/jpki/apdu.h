@@ -19,15 +19,15 @@ struct Command {
   std::uint8_t p1 = 0x00;
   std::uint8_t p2 = 0x00;
   Bytes data;
-  // Expected response length: nullopt = no Le (case 1/3); 256 (or 65536 extended) = "00".
+  // Expected response length: nullopt = no Le (case 1/3); 256 = "00".
   std::optional<std::uint32_t> le;
   // True for commands whose data is secret (VERIFY, CHANGE REFERENCE DATA): traces print "**"
   // instead of the data, and the transaction never resends them.
   bool sensitive = false;
 
-  // Short APDU encoding; throws Error(InvalidInput) if data > 255 or le > 256. Extended encoding
-  // only when explicitly asked for.
-  [[nodiscard]] Bytes encode(bool extended = false) const;
+  // Short APDU encoding (JPKI needs no other, jpki-card.md §3.9); throws Error(InvalidInput) if
+  // data > 255 or le > 256.
+  [[nodiscard]] Bytes encode() const;
   // "00 A4 04 0C 0A D3.." with sensitive data masked.
   [[nodiscard]] std::string traceText() const;
 };
@@ -40,7 +40,6 @@ Command verify(ByteView pin);                // 00 20 00 80 Lc PIN (sensitive)
 Command verifyStatus();                      // 00 20 00 80        (case 1: tries left, no try spent)
 Command changeReferenceData(ByteView newPin);   // 00 24 01 80 Lc PIN (sensitive; after VERIFY)
 Command computeSignature(ByteView digestInfo);  // 80 2A 00 80 Lc data 00
-Command getChallenge(std::uint32_t length);  // 00 84 00 00 Le
 
 struct Response {
   Bytes data;

@@ -27,7 +27,6 @@ inline constexpr std::array<std::uint8_t, 10> kAid = {0xD3, 0x92, 0xF0, 0x00, 0x
 inline constexpr std::uint16_t kEfSignCert = 0x0001;
 inline constexpr std::uint16_t kEfSignCaCert = 0x0002;
 inline constexpr std::uint16_t kEfTokenInfo = 0x0006;
-inline constexpr std::uint16_t kEfCertPresence = 0x0008;
 inline constexpr std::uint16_t kEfAuthCert = 0x000A;
 inline constexpr std::uint16_t kEfAuthCaCert = 0x000B;
 inline constexpr std::uint16_t kEfAuthKey = 0x0017;
