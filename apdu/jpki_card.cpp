@@ -505,9 +505,11 @@ std::string JpkiCard::tokenLabel() {
 
 CardKind JpkiCard::kind() {
   const std::string label = tokenLabel();
-  if (label == "JPKIAPICCTOKEN2") return CardKind::MyNumberCard;
-  if (label == "JPKIAPICCTOKEN") return CardKind::JukiCard;
-  if (label == "JPKIAPGPSETOKEN") return CardKind::Smartphone;
+  for (const CardKindInfo& info : kCardKinds) {
+    if (label == info.label) {
+      return info.kind;
+    }
+  }
   return CardKind::Unknown;
 }
 

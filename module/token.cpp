@@ -14,19 +14,7 @@ namespace {
 
 std::size_t roleIndex(KeyRole role) { return role == KeyRole::Auth ? 0 : 1; }
 
-const char* modelName(CardKind kind) {
-  switch (kind) {
-    case CardKind::MyNumberCard:
-      return "MyNumberCard";
-    case CardKind::JukiCard:
-      return "JukiCard";
-    case CardKind::Smartphone:
-      return "Smartphone";
-    case CardKind::Unknown:
-      break;
-  }
-  return "Unknown";
-}
+const char* modelName(CardKind kind) { return cardKindInfo(kind).model; }
 
 }  // namespace
 
