@@ -56,7 +56,7 @@ std::shared_ptr<CertificateStore> makeCertificateStore(const config::Config& con
     JPKI_LOG_INFO("certificate cache off (certificate-cache = no)");
     return nullptr;
   }
-  const std::string dir = config.cacheDir.empty() ? defaultCacheDirectory() : config.cacheDir;
+  const std::string& dir = config.cacheDir;  // the default filled in by config::load()
   if (dir.empty()) {
     JPKI_LOG_INFO("certificate cache off: no cache-dir, XDG_CACHE_HOME or HOME");
     return nullptr;

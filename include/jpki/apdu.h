@@ -53,6 +53,9 @@ struct Response {
 // Observer for the APDU trace (off by default). Receives one line per exchange, PIN bytes masked.
 using TraceSink = std::function<void(const std::string& line)>;
 void setTraceSink(TraceSink sink);
+// A sink appending "jpki-apdu: <line>" to the file `target` ("stderr": standard error); empty when
+// the file cannot be opened.
+TraceSink traceFile(const std::string& target);
 
 // The capability to talk to the card: holds one PC/SC transaction for its lifetime. send() handles
 // 61xx (GET RESPONSE) and 6Cxx (resend with the right Le) with bounded loops.

@@ -177,6 +177,8 @@ const EnvCase kEnvCases[] = {
      [](const Config& c) { return c.logLevel == LogLevel::Error; }},
     {"LogFile", "JPKI_PKCS11_LOG_FILE", "/tmp/env.log", false,
      [](const Config& c) { return c.logFile == "/tmp/env.log"; }},
+    {"ApduTraceFile", "JPKI_APDU_TRACE", "stderr", false,
+     [](const Config& c) { return c.apduTraceFile == "stderr"; }},
 };
 
 class EnvOverrideTest : public LoadTest, public ::testing::WithParamInterface<EnvCase> {};
@@ -208,6 +210,24 @@ TEST_F(LoadTest, EnvironmentAppliesWithoutAFile) {
   const auto r = load();
   EXPECT_EQ(r.config.tokens, Tokens::AuthOnly);
   EXPECT_EQ(r.warnings.size(), 1U);  // only the missing file
+}
+
+// cache-dir unset: load() fills in the XDG base directory default (moved here from apdu/).
+TEST_F(LoadTest, DefaultCacheDirFollowsXdgThenHome) {
+  const auto path = write("a.conf", "tokens = both\n");
+  ScopedEnv conf(kPathEnv, path.c_str());
+  ScopedEnv cacheDir("JPKI_PKCS11_CACHE_DIR", nullptr);
+  ScopedEnv xdg("XDG_CACHE_HOME", "/x/cache");
+  ScopedEnv home("HOME", "/home/u");
+  EXPECT_EQ(load().config.cacheDir, "/x/cache/jpki-pkcs11");
+  ::setenv("XDG_CACHE_HOME", "relative", 1);  // not absolute: ignored (XDG base directory spec)
+  EXPECT_EQ(load().config.cacheDir, "/home/u/.cache/jpki-pkcs11");
+  ::unsetenv("XDG_CACHE_HOME");
+  EXPECT_EQ(load().config.cacheDir, "/home/u/.cache/jpki-pkcs11");
+  ::unsetenv("HOME");
+  EXPECT_EQ(load().config.cacheDir, "");
+  ::setenv("JPKI_PKCS11_CACHE_DIR", "/var/cache/x", 1);
+  EXPECT_EQ(load().config.cacheDir, "/var/cache/x");
 }
 
 TEST_F(LoadTest, ShippedExampleParsesWithoutWarnings) {
