@@ -14,9 +14,6 @@
 
 namespace jpki {
 
-using detail::roleIndex;
-using detail::SessionRef;
-
 namespace layout {
 std::uint16_t certEf(CertFile file) {
   switch (file) {

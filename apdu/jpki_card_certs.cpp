@@ -10,18 +10,6 @@
 
 namespace jpki {
 
-using detail::CardState;
-using detail::CertHead;
-using detail::certIndex;
-using detail::kChunk;
-using detail::readHead;
-using detail::roleIndex;
-using detail::Session;
-using detail::SessionRef;
-using detail::Sw;
-using detail::throwLoginNeeded;
-using detail::throwSw;
-
 namespace {
 
 using detail::sha256;

@@ -7,13 +7,6 @@
 
 namespace jpki {
 
-using detail::roleIndex;
-using detail::Session;
-using detail::SessionRef;
-using detail::Sw;
-using detail::throwLoginNeeded;
-using detail::throwSw;
-
 namespace {
 
 constexpr std::size_t kSignatureSize = 256;  // RSA-2048

@@ -225,4 +225,17 @@ CertHead readHead(Session& session, CertFile file);
 
 namespace jpki {
 struct JpkiCard::State : detail::CardState {};
+
+// What the three files use unqualified (this header is private to apdu/).
+using detail::CardState;
+using detail::CertHead;
+using detail::certIndex;
+using detail::kChunk;
+using detail::readHead;
+using detail::roleIndex;
+using detail::Session;
+using detail::SessionRef;
+using detail::Sw;
+using detail::throwLoginNeeded;
+using detail::throwSw;
 }  // namespace jpki
