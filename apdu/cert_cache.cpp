@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -259,18 +258,6 @@ std::shared_ptr<CertificateStore> makeDiskCertificateStore(std::string directory
     directory.pop_back();
   }
   return std::make_shared<DiskStore>(std::move(directory), std::move(log));
-}
-
-std::string defaultCacheDirectory() {
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  if (xdg != nullptr && xdg[0] == '/') {
-    return std::string(xdg) + "/jpki-pkcs11";
-  }
-  const char* home = std::getenv("HOME");
-  if (home != nullptr && home[0] == '/') {
-    return std::string(home) + "/.cache/jpki-pkcs11";
-  }
-  return {};
 }
 
 }  // namespace jpki

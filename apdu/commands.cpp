@@ -1,7 +1,7 @@
 // Command APDU encoding and the named factories for the commands the JPKI AP understands.
-// References: ISO/IEC 7816-4:2020 §5.1 (command-response pairs, short/extended Lc/Le),
-// §11.1.1 SELECT, §11.2.3 READ BINARY, §11.5.6 VERIFY, §11.5.7 CHANGE REFERENCE DATA, §11.5.3 GET
-// CHALLENGE; the JPKI deviations are described in shared/reference/jpki-card.md §3.
+// References: ISO/IEC 7816-4:2020 §5.1 (command-response pairs, short Lc/Le), §11.1.1 SELECT,
+// §11.2.3 READ BINARY, §11.5.6 VERIFY, §11.5.7 CHANGE REFERENCE DATA; the JPKI deviations are
+// described in shared/reference/jpki-card.md §3 (every JPKI command is short, §3.9).
 #include <string>
 
 #include "jpki/apdu.h"
@@ -12,51 +12,26 @@ namespace jpki::apdu {
 namespace {
 constexpr std::size_t kShortMaxData = 255;
 constexpr std::uint32_t kShortMaxLe = 256;
-constexpr std::size_t kExtendedMaxData = 65535;
-constexpr std::uint32_t kExtendedMaxLe = 65536;
 }  // namespace
 
-Bytes Command::encode(bool extended) const {
-  Bytes out{cla, ins, p1, p2};
+Bytes Command::encode() const {
   if (le && *le == 0) {
     throw Error(Errc::InvalidInput, "APDU Le must be 1..256 (or absent)");
   }
-  if (!extended) {
-    if (data.size() > kShortMaxData) {
-      throw Error(Errc::InvalidInput, "APDU data longer than 255 bytes needs extended length");
-    }
-    if (le && *le > kShortMaxLe) {
-      throw Error(Errc::InvalidInput, "APDU Le larger than 256 needs extended length");
-    }
-    out.reserve(5 + data.size() + 1);
-    if (!data.empty()) {
-      out.push_back(static_cast<std::uint8_t>(data.size()));
-      out.insert(out.end(), data.begin(), data.end());
-    }
-    if (le) {
-      out.push_back(static_cast<std::uint8_t>(*le & 0xFF));  // 256 encodes as 00
-    }
-    return out;
+  if (data.size() > kShortMaxData) {
+    throw Error(Errc::InvalidInput, "APDU data longer than 255 bytes needs extended length");
   }
-  // Extended length (ISO 7816-4 §5.1): a leading 00, then two-byte Lc and/or Le.
-  if (data.size() > kExtendedMaxData) {
-    throw Error(Errc::InvalidInput, "APDU data longer than 65535 bytes");
+  if (le && *le > kShortMaxLe) {
+    throw Error(Errc::InvalidInput, "APDU Le larger than 256 needs extended length");
   }
-  if (le && *le > kExtendedMaxLe) {
-    throw Error(Errc::InvalidInput, "APDU Le larger than 65536");
-  }
-  out.reserve(7 + data.size() + 2);
-  if (!data.empty() || le) {
-    out.push_back(0x00);
-  }
+  Bytes out{cla, ins, p1, p2};
+  out.reserve(5 + data.size() + 1);
   if (!data.empty()) {
-    out.push_back(static_cast<std::uint8_t>(data.size() >> 8));
-    out.push_back(static_cast<std::uint8_t>(data.size() & 0xFF));
+    out.push_back(static_cast<std::uint8_t>(data.size()));
     out.insert(out.end(), data.begin(), data.end());
   }
   if (le) {
-    out.push_back(static_cast<std::uint8_t>((*le >> 8) & 0xFF));  // 65536 encodes as 00 00
-    out.push_back(static_cast<std::uint8_t>(*le & 0xFF));
+    out.push_back(static_cast<std::uint8_t>(*le & 0xFF));  // 256 encodes as 00
   }
   return out;
 }
@@ -68,11 +43,8 @@ std::string Command::traceText() const {
       // Neither the PIN nor its length is shown.
       text += " ** [secret data masked]";
     } else {
-      const bool ext = data.size() > kShortMaxData;
       text += ' ';
-      text += ext ? toHex(Bytes{0x00, static_cast<std::uint8_t>(data.size() >> 8),
-                                static_cast<std::uint8_t>(data.size() & 0xFF)})
-                  : toHex(Bytes{static_cast<std::uint8_t>(data.size())});
+      text += toHex(Bytes{static_cast<std::uint8_t>(data.size())});  // encode() allows <= 255
       text += ' ';
       text += toHex(data);
     }
@@ -162,16 +134,6 @@ Command computeSignature(ByteView digestInfo) {
   c.p2 = 0x80;
   c.data.assign(digestInfo.begin(), digestInfo.end());
   c.le = 256;
-  return c;
-}
-
-Command getChallenge(std::uint32_t length) {
-  if (length == 0 || length > kShortMaxLe) {
-    throw Error(Errc::InvalidInput, "GET CHALLENGE length must be 1..256");
-  }
-  Command c;
-  c.ins = 0x84;
-  c.le = length;
   return c;
 }
 

@@ -1,8 +1,7 @@
-// The APDU trace: off by default; JPKI_APDU_TRACE=<file path>|stderr installs a default sink on
-// first use, setTraceSink() replaces it (an empty function turns tracing off). Lines never
-// contain VERIFY data: Command::traceText() masks sensitive commands.
+// The APDU trace: off until setTraceSink() installs a sink (an empty function turns it off again);
+// traceFile() is the sink for a file or standard error (the configuration's JPKI_APDU_TRACE).
+// Lines never contain VERIFY data: Command::traceText() masks sensitive commands.
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,7 +16,6 @@ namespace {
 
 struct TraceState {
   std::mutex mutex;
-  bool initialised = false;  // env checked or setTraceSink called
   std::shared_ptr<TraceSink> sink;
 };
 
@@ -28,17 +26,21 @@ TraceState& state() {
   return s.get();
 }
 
-std::shared_ptr<TraceSink> sinkFromEnvironment() {
-  const char* target = std::getenv("JPKI_APDU_TRACE");
-  if (target == nullptr || *target == '\0') {
-    return nullptr;
-  }
+std::shared_ptr<TraceSink> currentSink() {
+  TraceState& s = state();
+  std::lock_guard lock(s.mutex);
+  return s.sink;
+}
+
+}  // namespace
+
+TraceSink traceFile(const std::string& target) {
   std::FILE* file = nullptr;
   bool owned = false;
-  if (std::string(target) == "stderr") {
+  if (target == "stderr") {
     file = stderr;
   } else {
-    file = std::fopen(target, "a");
+    file = std::fopen(target.c_str(), "a");
     owned = true;
   }
   if (file == nullptr) {
@@ -49,30 +51,17 @@ std::shared_ptr<TraceSink> sinkFromEnvironment() {
       std::fclose(f);
     }
   });
-  return std::make_shared<TraceSink>([handle](const std::string& line) {
+  return [handle](const std::string& line) {
     std::fputs("jpki-apdu: ", handle.get());
     std::fputs(line.c_str(), handle.get());
     std::fputc('\n', handle.get());
     std::fflush(handle.get());
-  });
+  };
 }
-
-std::shared_ptr<TraceSink> currentSink() {
-  TraceState& s = state();
-  std::lock_guard lock(s.mutex);
-  if (!s.initialised) {
-    s.initialised = true;
-    s.sink = sinkFromEnvironment();
-  }
-  return s.sink;
-}
-
-}  // namespace
 
 void setTraceSink(TraceSink sink) {
   TraceState& s = state();
   std::lock_guard lock(s.mutex);
-  s.initialised = true;
   s.sink = sink ? std::make_shared<TraceSink>(std::move(sink)) : nullptr;
 }
 

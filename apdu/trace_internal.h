@@ -5,7 +5,7 @@
 
 namespace jpki::apdu::detail {
 
-// True when a sink is installed (by setTraceSink or, on first use, from JPKI_APDU_TRACE).
+// True when a sink is installed (by setTraceSink).
 bool traceEnabled();
 // Sends one line to the sink; never throws.
 void traceLine(const std::string& line) noexcept;

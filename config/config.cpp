@@ -46,22 +46,44 @@ std::string_view stripComment(std::string_view s) {
   return s;
 }
 
-std::optional<Tokens> parseTokens(std::string_view value) {
+// The names of an enum's values, read by parsing (any case) and by name(); a value's first row
+// is its name, later rows are accepted aliases.
+template <typename E>
+struct Named {
+  E value;
+  const char* name;
+};
+constexpr Named<Tokens> kTokens[] = {
+    {Tokens::Both, "both"},
+    {Tokens::AuthOnly, "auth-only"},
+    {Tokens::SignOnly, "sign-only"},
+};
+constexpr Named<LogLevel> kLogLevels[] = {
+    {LogLevel::Off, "off"},
+    {LogLevel::Error, "error"},
+    {LogLevel::Warning, "warning"},
+    {LogLevel::Info, "info"},
+    {LogLevel::Debug, "debug"},
+    // aliases, accepted when parsing
+    {LogLevel::Off, "none"},
+    {LogLevel::Warning, "warn"},
+};
+
+template <typename E, std::size_t N>
+std::optional<E> parseNamed(const Named<E> (&table)[N], std::string_view value) {
   const auto v = lower(value);
-  if (v == "both") return Tokens::Both;
-  if (v == "auth-only") return Tokens::AuthOnly;
-  if (v == "sign-only") return Tokens::SignOnly;
+  for (const auto& row : table) {
+    if (v == row.name) return row.value;
+  }
   return std::nullopt;
 }
 
-std::optional<LogLevel> parseLogLevel(std::string_view value) {
-  const auto v = lower(value);
-  if (v == "off" || v == "none") return LogLevel::Off;
-  if (v == "error") return LogLevel::Error;
-  if (v == "warning" || v == "warn") return LogLevel::Warning;
-  if (v == "info") return LogLevel::Info;
-  if (v == "debug") return LogLevel::Debug;
-  return std::nullopt;
+template <typename E, std::size_t N>
+const char* nameOf(const Named<E> (&table)[N], E value) {
+  for (const auto& row : table) {
+    if (row.value == value) return row.name;
+  }
+  return "?";
 }
 
 std::optional<bool> parseBool(std::string_view value) {
@@ -113,7 +135,7 @@ std::string apply(Config& config, const std::string& key, std::string_view value
     return {};
   }
   if (key == "tokens" || key == "browser-tokens") {
-    if (auto t = parseTokens(value)) {
+    if (auto t = parseNamed(kTokens, value)) {
       (key == "tokens" ? config.tokens : config.browserTokens) = *t;
       return {};
     }
@@ -130,7 +152,7 @@ std::string apply(Config& config, const std::string& key, std::string_view value
     return "bad value " + quote(value) + " for " + key + " (expected yes or no)";
   }
   if (key == "log-level") {
-    if (auto l = parseLogLevel(value)) {
+    if (auto l = parseNamed(kLogLevels, value)) {
       config.logLevel = *l;
       return {};
     }
@@ -161,11 +183,22 @@ const char* envValue(const char* name) {
   return (v != nullptr && *v != '\0') ? v : nullptr;
 }
 
+// The XDG base directory rule: $XDG_CACHE_HOME only when absolute, else $HOME/.cache.
+std::string defaultCacheDir() {
+  if (const char* xdg = envValue("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
+    return std::string(xdg) + "/jpki-pkcs11";
+  }
+  if (const char* home = envValue("HOME"); home != nullptr && home[0] == '/') {
+    return std::string(home) + "/.cache/jpki-pkcs11";
+  }
+  return {};
+}
+
 // Applies the environment overrides (layer 1); an explicit JPKI_PKCS11_TOKENS also overrides the
 // browser rule.
 void applyEnvironment(LoadResult& result) {
   if (const char* v = envValue("JPKI_PKCS11_TOKENS")) {
-    if (auto t = parseTokens(trim(v))) {
+    if (auto t = parseNamed(kTokens, trim(v))) {
       result.config.tokens = *t;
       result.browser = false;
     } else {
@@ -174,7 +207,7 @@ void applyEnvironment(LoadResult& result) {
     }
   }
   if (const char* v = envValue("JPKI_PKCS11_LOG_LEVEL")) {
-    if (auto l = parseLogLevel(trim(v))) {
+    if (auto l = parseNamed(kLogLevels, trim(v))) {
       result.config.logLevel = *l;
     } else {
       result.warnings.push_back("JPKI_PKCS11_LOG_LEVEL: bad value " + quote(v) +
@@ -183,6 +216,8 @@ void applyEnvironment(LoadResult& result) {
   }
   if (const char* v = envValue("JPKI_PKCS11_LOG_FILE")) result.config.logFile = v;
   if (const char* v = envValue("JPKI_PKCS11_CACHE_DIR")) result.config.cacheDir = v;
+  if (const char* v = envValue("JPKI_APDU_TRACE")) result.config.apduTraceFile = v;
+  if (result.config.cacheDir.empty()) result.config.cacheDir = defaultCacheDir();
 }
 
 // Calls fn(lineNumber, line) for every line of text that is not blank or a comment, trimmed.
@@ -406,32 +441,7 @@ bool readerSelected(const Config& config, const std::string& readerName) {
          std::any_of(config.readerInclude.begin(), config.readerInclude.end(), matches);
 }
 
-const char* name(Tokens tokens) {
-  switch (tokens) {
-    case Tokens::Both:
-      return "both";
-    case Tokens::AuthOnly:
-      return "auth-only";
-    case Tokens::SignOnly:
-      return "sign-only";
-  }
-  return "?";
-}
-
-const char* name(LogLevel level) {
-  switch (level) {
-    case LogLevel::Off:
-      return "off";
-    case LogLevel::Error:
-      return "error";
-    case LogLevel::Warning:
-      return "warning";
-    case LogLevel::Info:
-      return "info";
-    case LogLevel::Debug:
-      return "debug";
-  }
-  return "?";
-}
+const char* name(Tokens tokens) { return nameOf(kTokens, tokens); }
+const char* name(LogLevel level) { return nameOf(kLogLevels, level); }
 
 }  // namespace jpki::config

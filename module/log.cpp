@@ -50,7 +50,9 @@ void configure(const config::Config& config) {
     }
     g_level = static_cast<int>(config.logLevel);
   }
-  if (config.apduTrace) {
+  if (!config.apduTraceFile.empty()) {
+    apdu::setTraceSink(apdu::traceFile(config.apduTraceFile));
+  } else if (config.apduTrace) {
     apdu::setTraceSink([](const std::string& line) { JPKI_LOG_DEBUG("apdu %s", line.c_str()); });
   } else {
     apdu::setTraceSink(nullptr);

@@ -14,19 +14,7 @@ namespace {
 
 std::size_t roleIndex(KeyRole role) { return role == KeyRole::Auth ? 0 : 1; }
 
-const char* modelName(CardKind kind) {
-  switch (kind) {
-    case CardKind::MyNumberCard:
-      return "MyNumberCard";
-    case CardKind::JukiCard:
-      return "JukiCard";
-    case CardKind::Smartphone:
-      return "Smartphone";
-    case CardKind::Unknown:
-      break;
-  }
-  return "Unknown";
-}
+const char* modelName(CardKind kind) { return cardKindInfo(kind).model; }
 
 }  // namespace
 
@@ -68,7 +56,7 @@ std::shared_ptr<CertificateStore> makeCertificateStore(const config::Config& con
     JPKI_LOG_INFO("certificate cache off (certificate-cache = no)");
     return nullptr;
   }
-  const std::string dir = config.cacheDir.empty() ? defaultCacheDirectory() : config.cacheDir;
+  const std::string& dir = config.cacheDir;  // the default filled in by config::load()
   if (dir.empty()) {
     JPKI_LOG_INFO("certificate cache off: no cache-dir, XDG_CACHE_HOME or HOME");
     return nullptr;

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/hex.h"
+#include "jpki/bytes.h"
 
 namespace jpki::vcard {
 
@@ -88,7 +88,7 @@ void apply(Options& o, const std::string& option, const std::string& value) {
     o.card.stateFile = value;
   } else if (option == "--atr") {
     try {
-      o.card.atr = hexBytes(value);
+      o.card.atr = parseHex(value);
     } catch (const std::invalid_argument& e) {
       throw UsageError("invalid --atr: " + std::string(e.what()));
     }
@@ -114,7 +114,7 @@ void apply(Options& o, const std::string& option, const std::string& value) {
   } else if (option == "--answer-sw") {
     Bytes sw;
     try {
-      sw = hexBytes(value);
+      sw = parseHex(value);
     } catch (const std::invalid_argument&) {
     }
     if (sw.size() != 2) throw UsageError("--answer-sw needs 4 hex digits, got '" + value + "'");
@@ -123,7 +123,7 @@ void apply(Options& o, const std::string& option, const std::string& value) {
     o.answerSwAfter = parseNumber<std::uint64_t>(option, value);
   } else if (option == "--answer-hex") {
     try {
-      o.answerRaw = hexBytes(value);
+      o.answerRaw = parseHex(value);
     } catch (const std::invalid_argument&) {
       throw UsageError("--answer-hex needs hex digits, got '" + value + "'");
     }

@@ -13,7 +13,6 @@
 
 #include "cli_options.h"
 #include "control_channel.h"
-#include "core/hex.h"
 #include "core/virtual_card.h"
 #include "vpcd_client.h"
 
@@ -175,8 +174,8 @@ class Runner {
     if (!log_) return;
     char elapsed[32];
     std::snprintf(elapsed, sizeof elapsed, "%.2f", static_cast<double>(t.count()) / 1000.0);
-    log_ << "> " << command << "\n< " << hexString(response) << " (" << elapsed << " ms)" << suffix
-         << std::endl;  // flushed per APDU
+    log_ << "> " << command << "\n< " << toHex(response, false) << " (" << elapsed << " ms)"
+         << suffix << std::endl;  // flushed per APDU
   }
 
   void note(const std::string& text) {

@@ -55,6 +55,12 @@ std::string toHex(ByteView data, bool spaced) {
   return out;
 }
 
+std::string toHex(std::uint16_t word) {
+  const std::uint8_t bytes[] = {static_cast<std::uint8_t>(word >> 8),
+                                static_cast<std::uint8_t>(word & 0xFF)};
+  return toHex(bytes, false);
+}
+
 namespace {
 int hexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -8,36 +8,10 @@
 #include <string>
 
 #include "jpki/bytes.h"
+#include "jpki/status_word.h"
 #include "jpki/transport.h"
 
 namespace jpki::apdu {
-
-// Status words this card answers (see shared/reference/jpki-card.md §4). 63Cx is a family:
-// use triesLeft(). Values not listed here still round-trip as plain numbers.
-enum class Sw : std::uint16_t {
-  Ok = 0x9000,
-  WarningEndOfFile = 0x6282,
-  VerifyFailedBase = 0x63C0,  // 63Cx: x tries left
-  WrongLength = 0x6700,
-  LogicalChannelNotSupported = 0x6881,
-  SecureMessagingNotSupported = 0x6882,
-  SecurityStatusNotSatisfied = 0x6982,
-  AuthMethodBlocked = 0x6983,
-  ReferenceDataBlocked = 0x6984,  // JPKI: VERIFY on a locked PIN
-  ConditionsNotSatisfied = 0x6985,
-  NoCurrentEf = 0x6986,
-  WrongData = 0x6A80,  // CHANGE REFERENCE DATA: the new value breaks the PIN's rules
-  FileNotFound = 0x6A82,
-  WrongP1P2 = 0x6A86,
-  WrongP1P2Offset = 0x6B00,  // READ BINARY offset beyond the EF
-  InsNotSupported = 0x6D00,
-  ClaNotSupported = 0x6E00,
-};
-
-// Human-readable text for any status word ("6982 security status not satisfied").
-std::string swText(std::uint16_t sw);
-// For 63Cx, x; otherwise nullopt.
-std::optional<int> triesLeft(std::uint16_t sw);
 
 struct Command {
   std::uint8_t cla = 0x00;
@@ -45,15 +19,15 @@ struct Command {
   std::uint8_t p1 = 0x00;
   std::uint8_t p2 = 0x00;
   Bytes data;
-  // Expected response length: nullopt = no Le (case 1/3); 256 (or 65536 extended) = "00".
+  // Expected response length: nullopt = no Le (case 1/3); 256 = "00".
   std::optional<std::uint32_t> le;
   // True for commands whose data is secret (VERIFY, CHANGE REFERENCE DATA): traces print "**"
   // instead of the data, and the transaction never resends them.
   bool sensitive = false;
 
-  // Short APDU encoding; throws Error(InvalidInput) if data > 255 or le > 256. Extended encoding
-  // only when explicitly asked for.
-  [[nodiscard]] Bytes encode(bool extended = false) const;
+  // Short APDU encoding (JPKI needs no other, jpki-card.md §3.9); throws Error(InvalidInput) if
+  // data > 255 or le > 256.
+  [[nodiscard]] Bytes encode() const;
   // "00 A4 04 0C 0A D3.." with sensitive data masked.
   [[nodiscard]] std::string traceText() const;
 };
@@ -66,7 +40,6 @@ Command verify(ByteView pin);                // 00 20 00 80 Lc PIN (sensitive)
 Command verifyStatus();                      // 00 20 00 80        (case 1: tries left, no try spent)
 Command changeReferenceData(ByteView newPin);   // 00 24 01 80 Lc PIN (sensitive; after VERIFY)
 Command computeSignature(ByteView digestInfo);  // 80 2A 00 80 Lc data 00
-Command getChallenge(std::uint32_t length);  // 00 84 00 00 Le
 
 struct Response {
   Bytes data;
@@ -74,12 +47,15 @@ struct Response {
 
   // Splits data||SW1SW2; throws Error(BadResponse) when shorter than two bytes.
   static Response parse(const Bytes& raw);
-  [[nodiscard]] bool ok() const noexcept { return sw == 0x9000; }
+  [[nodiscard]] bool ok() const noexcept { return sw == Sw::Ok; }
 };
 
 // Observer for the APDU trace (off by default). Receives one line per exchange, PIN bytes masked.
 using TraceSink = std::function<void(const std::string& line)>;
 void setTraceSink(TraceSink sink);
+// A sink appending "jpki-apdu: <line>" to the file `target` ("stderr": standard error); empty when
+// the file cannot be opened.
+TraceSink traceFile(const std::string& target);
 
 // The capability to talk to the card: holds one PC/SC transaction for its lifetime. send() handles
 // 61xx (GET RESPONSE) and 6Cxx (resend with the right Le) with bounded loops.

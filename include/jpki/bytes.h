@@ -40,9 +40,11 @@ class SecretBytes {
   std::vector<std::uint8_t> data_;
 };
 
-// "3B E0 00" style hex for logs and tests; parseHex accepts spaces and either case and throws
-// std::invalid_argument on anything else.
+// "3B E0 00" style hex for logs and tests (spaced = false: "3BE000"); parseHex accepts spaces,
+// colons and either case and throws std::invalid_argument on anything else.
 std::string toHex(ByteView data, bool spaced = true);
+// A file identifier or status word as four hex digits: "6A82".
+std::string toHex(std::uint16_t word);
 Bytes parseHex(std::string_view text);
 
 }  // namespace jpki

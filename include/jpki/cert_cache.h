@@ -54,8 +54,4 @@ using StoreLog = std::function<void(const std::string&)>;
 std::shared_ptr<CertificateStore> makeDiskCertificateStore(std::string directory,
                                                            StoreLog log = {});
 
-// The default directory: $XDG_CACHE_HOME/jpki-pkcs11 when XDG_CACHE_HOME is an absolute path, else
-// $HOME/.cache/jpki-pkcs11; empty when neither can be found.
-std::string defaultCacheDirectory();
-
 }  // namespace jpki

@@ -36,6 +36,7 @@ struct Config {
   LogLevel logLevel = LogLevel::Warning;
   std::string logFile;                    // empty: standard error
   bool apduTrace = false;                 // APDU trace into the log (PIN bytes never printed)
+  std::string apduTraceFile;  // JPKI_APDU_TRACE (environment only): trace to this file or "stderr"
   // How long one exchange with the card (or the PC/SC service) may take before the call gives up
   // with a device error; 0 = wait forever. A card that never answers would otherwise hang the
   // calling application until the card is pulled.
@@ -43,7 +44,10 @@ struct Config {
   // Public certificates (authentication certificate and both CA certificates, never the signature
   // certificate) kept on disk between processes, checked against the card before each use.
   bool certificateCache = true;
-  std::string cacheDir;  // empty: $XDG_CACHE_HOME/jpki-pkcs11, else ~/.cache/jpki-pkcs11
+  // parse(): as written, empty when not set. load() fills in the default when it is still empty:
+  // $XDG_CACHE_HOME/jpki-pkcs11 when XDG_CACHE_HOME is an absolute path, else
+  // $HOME/.cache/jpki-pkcs11; it stays empty (no cache) when neither is known.
+  std::string cacheDir;
 };
 
 inline constexpr unsigned kMaxCardTimeoutSeconds = 600;
@@ -78,7 +82,7 @@ LoadResult parse(std::string_view text, std::string_view programName = {});
 // Reads $JPKI_PKCS11_CONF, else kDefaultPath (a missing default file is not a warning; a missing
 // file named by the variable is), resolves it for the program (parse), then applies the
 // environment overrides: JPKI_PKCS11_TOKENS, JPKI_PKCS11_LOG_LEVEL, JPKI_PKCS11_LOG_FILE,
-// JPKI_PKCS11_CACHE_DIR.
+// JPKI_PKCS11_CACHE_DIR, JPKI_APDU_TRACE, and the default cacheDir (XDG_CACHE_HOME, HOME).
 LoadResult load();
 LoadResult load(std::string_view programName);
 

@@ -20,6 +20,33 @@ enum class CertFile { Auth, AuthCa, Sign, SignCa };  // EF 000A / 000B / 0001 / 
 enum class CardKind { MyNumberCard, JukiCard, Smartphone, Unknown };
 class CertificateStore;  // jpki/cert_cache.h
 
+// Every name of a CardKind, in one table: the token label in EF 0006 that identifies it
+// (jpki-card.md §2 [C]; "" for Unknown, which is any other label), the id of jpki-tool's --json,
+// the text for people, and the PKCS#11 CK_TOKEN_INFO.model.
+struct CardKindInfo {
+  CardKind kind;
+  const char* label;
+  const char* id;
+  const char* text;
+  const char* model;
+};
+inline constexpr std::array<CardKindInfo, 4> kCardKinds{{
+    {CardKind::MyNumberCard, "JPKIAPICCTOKEN2", "my-number-card", "My Number Card", "MyNumberCard"},
+    {CardKind::JukiCard, "JPKIAPICCTOKEN", "juki-card",
+     "old Basic Resident Register card (juki card)", "JukiCard"},
+    {CardKind::Smartphone, "JPKIAPGPSETOKEN", "smartphone", "smartphone JPKI (not a card)",
+     "Smartphone"},
+    {CardKind::Unknown, "", "unknown", "other JPKI token", "Unknown"},
+}};
+constexpr const CardKindInfo& cardKindInfo(CardKind kind) {
+  for (const CardKindInfo& info : kCardKinds) {
+    if (info.kind == kind) {
+      return info;
+    }
+  }
+  return kCardKinds.back();
+}
+
 // The card's layout, as data (shared/reference/jpki-card.md §1-§2, §9).
 namespace layout {
 inline constexpr std::array<std::uint8_t, 10> kAid = {0xD3, 0x92, 0xF0, 0x00, 0x26,
@@ -27,7 +54,6 @@ inline constexpr std::array<std::uint8_t, 10> kAid = {0xD3, 0x92, 0xF0, 0x00, 0x
 inline constexpr std::uint16_t kEfSignCert = 0x0001;
 inline constexpr std::uint16_t kEfSignCaCert = 0x0002;
 inline constexpr std::uint16_t kEfTokenInfo = 0x0006;
-inline constexpr std::uint16_t kEfCertPresence = 0x0008;
 inline constexpr std::uint16_t kEfAuthCert = 0x000A;
 inline constexpr std::uint16_t kEfAuthCaCert = 0x000B;
 inline constexpr std::uint16_t kEfAuthKey = 0x0017;

@@ -34,33 +34,9 @@ std::vector<ReaderState> listReaders(ReaderSystem& system) {
   }
 }
 
-const char* kindText(CardKind kind) {
-  switch (kind) {
-    case CardKind::MyNumberCard:
-      return "My Number Card";
-    case CardKind::JukiCard:
-      return "old Basic Resident Register card (juki card)";
-    case CardKind::Smartphone:
-      return "smartphone JPKI (not a card)";
-    case CardKind::Unknown:
-      break;
-  }
-  return "other JPKI token";
-}
+const char* kindText(CardKind kind) { return cardKindInfo(kind).text; }
 
-const char* kindId(CardKind kind) {
-  switch (kind) {
-    case CardKind::MyNumberCard:
-      return "my-number-card";
-    case CardKind::JukiCard:
-      return "juki-card";
-    case CardKind::Smartphone:
-      return "smartphone";
-    case CardKind::Unknown:
-      break;
-  }
-  return "unknown";
-}
+const char* kindId(CardKind kind) { return cardKindInfo(kind).id; }
 
 OpenCard openCard(const Context& ctx) {
   OpenCard oc;

@@ -21,7 +21,7 @@ constexpr std::size_t kMaxSignInput = 245;
 
 // 63Cx: x = tries left (4 bits).
 Bytes triesStatus(int tries) {
-  return statusOnly(static_cast<std::uint16_t>(0x63C0 | std::min(tries, 15)));
+  return statusOnly(static_cast<Sw>(apdu::code(Sw::VerifyFailedBase) | std::min(tries, 15)));
 }
 
 }  // namespace
@@ -48,13 +48,13 @@ const CardFile* VirtualCard::Impl::currentFile() const {
 // command; the others are CLA 00. A known INS under the wrong class → 6D00 [choice].
 Bytes VirtualCard::Impl::dispatch(const CommandApdu& c) {
   const std::uint8_t classBits = c.cla & 0xF0;
-  if (classBits != 0x00 && classBits != 0x80) return statusOnly(kSwClaNotSupported);
-  if ((c.cla & 0x03) != 0) return statusOnly(kSwChannelNotSupported);
-  if ((c.cla & 0x0C) != 0) return statusOnly(kSwSecureMessagingNotSupported);
+  if (classBits != 0x00 && classBits != 0x80) return statusOnly(Sw::ClaNotSupported);
+  if ((c.cla & 0x03) != 0) return statusOnly(Sw::LogicalChannelNotSupported);
+  if ((c.cla & 0x0C) != 0) return statusOnly(Sw::SecureMessagingNotSupported);
   const bool proprietary = classBits == 0x80;
   if (proprietary) {
     if (c.ins == kInsSign) return computeSignature(c);
-    return statusOnly(kSwInsNotSupported);
+    return statusOnly(Sw::InsNotSupported);
   }
   switch (c.ins) {
     case kInsSelect: return select(c);
@@ -62,7 +62,8 @@ Bytes VirtualCard::Impl::dispatch(const CommandApdu& c) {
     case kInsVerify: return verify(c);
     case kInsChangeReferenceData: return changeReferenceData(c);
     case kInsGetChallenge: return getChallenge(c);
-    default: return statusOnly(kSwInsNotSupported);
+    default:
+      return statusOnly(Sw::InsNotSupported);
   }
 }
 
@@ -73,22 +74,22 @@ Bytes VirtualCard::Impl::dispatch(const CommandApdu& c) {
 // P1=02 EF under the current DF, 2-byte FID: existing → current EF (flags kept); else 6A82 with
 // the previous EF kept. With no DF selected nothing exists → 6A82. Other P1 → 6A86.
 Bytes VirtualCard::Impl::select(const CommandApdu& c) {
-  if (c.p2 != 0x0C) return statusOnly(kSwWrongP1P2);
-  if (c.p1 != 0x04 && c.p1 != 0x02) return statusOnly(kSwWrongP1P2);
-  if (!c.hasData() || c.le) return statusOnly(kSwWrongLength);
+  if (c.p2 != 0x0C) return statusOnly(Sw::WrongP1P2);
+  if (c.p1 != 0x04 && c.p1 != 0x02) return statusOnly(Sw::WrongP1P2);
+  if (!c.hasData() || c.le) return statusOnly(Sw::WrongLength);
   if (c.p1 == 0x04) {
     const auto is = [&](ByteView aid) { return std::ranges::equal(c.data, aid); };
-    if (!is(kJpkiAid) && !is(kTextAid)) return statusOnly(kSwFileNotFound);
+    if (!is(kJpkiAid) && !is(kTextAid)) return statusOnly(Sw::FileNotFound);
     powerOn();
     df = is(kJpkiAid) ? Df::Jpki : Df::Text;
-    return statusOnly(kSwOk);
+    return statusOnly(Sw::Ok);
   }
-  if (c.data.size() != 2) return statusOnly(kSwWrongLength);
+  if (c.data.size() != 2) return statusOnly(Sw::WrongLength);
   const std::uint16_t fid = static_cast<std::uint16_t>(c.data[0] << 8 | c.data[1]);
   const FileTable* files = currentFiles();
-  if (files == nullptr || !files->contains(fid)) return statusOnly(kSwFileNotFound);
+  if (files == nullptr || !files->contains(fid)) return statusOnly(Sw::FileNotFound);
   ef = fid;
-  return statusOnly(kSwOk);
+  return statusOnly(Sw::Ok);
 }
 
 // READ BINARY (§3.2): case 2 only → else 6700. P1 b8=0: offset = P1P2 (15 bits) in the current
@@ -97,26 +98,26 @@ Bytes VirtualCard::Impl::select(const CommandApdu& c) {
 // Key/PIN IEFs → 6981 [choice: "command incompatible with file structure"]. EF 0001 without the
 // sign PIN → 6982. Offset ≥ size → 6B00; else min(Le, remaining) bytes + 9000.
 Bytes VirtualCard::Impl::readBinary(const CommandApdu& c) {
-  if (c.hasData() || !c.le) return statusOnly(kSwWrongLength);
+  if (c.hasData() || !c.le) return statusOnly(Sw::WrongLength);
   std::size_t offset = 0;
   if ((c.p1 & 0x80) != 0) {
-    if ((c.p1 & 0x60) != 0) return statusOnly(kSwWrongP1P2);
+    if ((c.p1 & 0x60) != 0) return statusOnly(Sw::WrongP1P2);
     const FileTable* files = currentFiles();
     const std::uint16_t fid = c.p1 & 0x1F;
-    if (files == nullptr || !files->contains(fid)) return statusOnly(kSwFileNotFound);
+    if (files == nullptr || !files->contains(fid)) return statusOnly(Sw::FileNotFound);
     ef = fid;
     offset = c.p2;
   } else {
     offset = static_cast<std::size_t>(c.p1) << 8 | c.p2;
   }
   const CardFile* file = currentFile();
-  if (file == nullptr) return statusOnly(kSwNoCurrentEf);
-  if (file->kind != FileKind::Binary) return statusOnly(kSwIncompatibleFile);
-  if (file->needsSignPin && !signVerified) return statusOnly(kSwSecurityStatus);
-  if (offset >= file->content.size()) return statusOnly(kSwOffsetOutside);
+  if (file == nullptr) return statusOnly(Sw::NoCurrentEf);
+  if (file->kind != FileKind::Binary) return statusOnly(Sw::IncompatibleFile);
+  if (file->needsSignPin && !signVerified) return statusOnly(Sw::SecurityStatusNotSatisfied);
+  if (offset >= file->content.size()) return statusOnly(Sw::WrongP1P2Offset);
   const std::size_t n = std::min(*c.le, file->content.size() - offset);
   const auto begin = file->content.begin() + static_cast<std::ptrdiff_t>(offset);
-  return withStatus(Bytes(begin, begin + static_cast<std::ptrdiff_t>(n)), kSwOk);
+  return withStatus(Bytes(begin, begin + static_cast<std::ptrdiff_t>(n)), Sw::Ok);
 }
 
 // VERIFY (§3.3, §3.4): P1=00 and P2=80 (the PIN of the current EF) → else 6A86 [the P2=80|SFI
@@ -127,21 +128,21 @@ Bytes VirtualCard::Impl::readBinary(const CommandApdu& c) {
 // flag set, 9000; wrong → flag cleared [choice], counter − 1, 63Cx (63C0 when it reaches 0).
 // Case 2/4 (an Le) → 6700.
 Bytes VirtualCard::Impl::verify(const CommandApdu& c) {
-  if (c.p1 != 0x00 || c.p2 != 0x80) return statusOnly(kSwWrongP1P2);
-  if (c.le) return statusOnly(kSwWrongLength);
+  if (c.p1 != 0x00 || c.p2 != 0x80) return statusOnly(Sw::WrongP1P2);
+  if (c.le) return statusOnly(Sw::WrongLength);
   const CardFile* file = currentFile();
-  if (file == nullptr || file->kind != FileKind::Pin) return statusOnly(kSwNoCurrentEf);
+  if (file == nullptr || file->kind != FileKind::Pin) return statusOnly(Sw::NoCurrentEf);
   const bool sign = file->signSide;
   const int tries = pins.tries(sign);
   if (!c.hasData()) return triesStatus(tries);
-  if (tries == 0) return statusOnly(kSwPinBlocked);
+  if (tries == 0) return statusOnly(Sw::ReferenceDataBlocked);
   const std::string& pin = pins.pin(sign);
   const bool match =
       pin.size() == c.data.size() && CRYPTO_memcmp(pin.data(), c.data.data(), pin.size()) == 0;
   if (match) {
     pins.set(sign, PinStore::maxTries(sign));
     verifiedFlag(sign) = true;
-    return statusOnly(kSwOk);
+    return statusOnly(Sw::Ok);
   }
   verifiedFlag(sign) = false;
   pins.set(sign, tries - 1);
@@ -157,16 +158,16 @@ Bytes VirtualCard::Impl::verify(const CommandApdu& c) {
 // PIN is kept. Otherwise the PIN is replaced and persisted with the counters (--state), the
 // counter stays full and the PIN stays verified [choice], 9000.
 Bytes VirtualCard::Impl::changeReferenceData(const CommandApdu& c) {
-  if (c.p1 != 0x01 || c.p2 != 0x80) return statusOnly(kSwWrongP1P2);
-  if (!c.hasData() || c.le) return statusOnly(kSwWrongLength);
+  if (c.p1 != 0x01 || c.p2 != 0x80) return statusOnly(Sw::WrongP1P2);
+  if (!c.hasData() || c.le) return statusOnly(Sw::WrongLength);
   const CardFile* file = currentFile();
-  if (file == nullptr || file->kind != FileKind::Pin) return statusOnly(kSwNoCurrentEf);
+  if (file == nullptr || file->kind != FileKind::Pin) return statusOnly(Sw::NoCurrentEf);
   const bool sign = file->signSide;
-  if (pins.tries(sign) == 0) return statusOnly(kSwPinBlocked);
-  if (!verifiedFlag(sign)) return statusOnly(kSwSecurityStatus);
-  if (!validPinValue(sign, c.data)) return statusOnly(kSwWrongData);
+  if (pins.tries(sign) == 0) return statusOnly(Sw::ReferenceDataBlocked);
+  if (!verifiedFlag(sign)) return statusOnly(Sw::SecurityStatusNotSatisfied);
+  if (!validPinValue(sign, c.data)) return statusOnly(Sw::WrongData);
   pins.setPin(sign, std::string(c.data.begin(), c.data.end()));
-  return statusOnly(kSwOk);
+  return statusOnly(Sw::Ok);
 }
 
 // COMPUTE DIGITAL SIGNATURE (§3.6): CLA 80, P1=00 (only the standard variant) and P2=80 (the key
@@ -174,16 +175,16 @@ Bytes VirtualCard::Impl::changeReferenceData(const CommandApdu& c) {
 // with the sign PIN verified → else 6982. Data 1..245 bytes → else 6700 (case 3 without Le is
 // accepted too). The data is PKCS#1 v1.5 type-01 padded and RSA-signed: 256 bytes + 9000.
 Bytes VirtualCard::Impl::computeSignature(const CommandApdu& c) {
-  if (c.p1 != 0x00 || c.p2 != 0x80) return statusOnly(kSwWrongP1P2);
+  if (c.p1 != 0x00 || c.p2 != 0x80) return statusOnly(Sw::WrongP1P2);
   const CardFile* file = currentFile();
   if (df != Df::Jpki || file == nullptr || file->kind != FileKind::Key) {
-    return statusOnly(kSwSecurityStatus);
+    return statusOnly(Sw::SecurityStatusNotSatisfied);
   }
   const bool sign = file->signSide;
-  if (!(sign ? signVerified : authVerified)) return statusOnly(kSwSecurityStatus);
-  if (c.data.empty() || c.data.size() > kMaxSignInput) return statusOnly(kSwWrongLength);
+  if (!(sign ? signVerified : authVerified)) return statusOnly(Sw::SecurityStatusNotSatisfied);
+  if (c.data.empty() || c.data.size() > kMaxSignInput) return statusOnly(Sw::WrongLength);
   EVP_PKEY* key = sign ? signKey.get() : authKey.get();
-  if (key == nullptr) return statusOnly(kSwConditionsNotSatisfied);
+  if (key == nullptr) return statusOnly(Sw::ConditionsNotSatisfied);
 
   // EVP_PKEY_sign without a message digest and with PKCS#1 padding pads the input as given.
   ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new(key, nullptr));
@@ -191,26 +192,26 @@ Bytes VirtualCard::Impl::computeSignature(const CommandApdu& c) {
   if (!ctx || EVP_PKEY_sign_init(ctx.get()) <= 0 ||
       EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) <= 0 ||
       EVP_PKEY_sign(ctx.get(), nullptr, &len, c.data.data(), c.data.size()) <= 0) {
-    return statusOnly(kSwConditionsNotSatisfied);
+    return statusOnly(Sw::ConditionsNotSatisfied);
   }
   Bytes signature(len);
   if (EVP_PKEY_sign(ctx.get(), signature.data(), &len, c.data.data(), c.data.size()) <= 0) {
-    return statusOnly(kSwConditionsNotSatisfied);
+    return statusOnly(Sw::ConditionsNotSatisfied);
   }
   signature.resize(len);
-  return withStatus(std::move(signature), kSwOk);
+  return withStatus(std::move(signature), Sw::Ok);
 }
 
 // GET CHALLENGE (§3.7): P1=P2=00 → else 6A86; case 2 only → else 6700; extended Le → 6985.
 Bytes VirtualCard::Impl::getChallenge(const CommandApdu& c) {
-  if (c.p1 != 0x00 || c.p2 != 0x00) return statusOnly(kSwWrongP1P2);
-  if (c.hasData() || !c.le) return statusOnly(kSwWrongLength);
-  if (c.extended) return statusOnly(kSwConditionsNotSatisfied);
+  if (c.p1 != 0x00 || c.p2 != 0x00) return statusOnly(Sw::WrongP1P2);
+  if (c.hasData() || !c.le) return statusOnly(Sw::WrongLength);
+  if (c.extended) return statusOnly(Sw::ConditionsNotSatisfied);
   Bytes random(*c.le);
   if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {
-    return statusOnly(kSwConditionsNotSatisfied);
+    return statusOnly(Sw::ConditionsNotSatisfied);
   }
-  return withStatus(std::move(random), kSwOk);
+  return withStatus(std::move(random), Sw::Ok);
 }
 
 }  // namespace jpki::vcard

@@ -11,27 +11,11 @@
 #include "core/ossl.h"
 #include "core/pin_store.h"
 #include "core/virtual_card.h"
+#include "jpki/status_word.h"
 
 namespace jpki::vcard {
 
-// ISO 7816-4 status words used by the card (jpki-card.md §4).
-enum Sw : std::uint16_t {
-  kSwOk = 0x9000,
-  kSwWrongLength = 0x6700,
-  kSwChannelNotSupported = 0x6881,
-  kSwSecureMessagingNotSupported = 0x6882,
-  kSwIncompatibleFile = 0x6981,
-  kSwSecurityStatus = 0x6982,
-  kSwPinBlocked = 0x6984,
-  kSwConditionsNotSatisfied = 0x6985,
-  kSwNoCurrentEf = 0x6986,
-  kSwWrongData = 0x6A80,
-  kSwFileNotFound = 0x6A82,
-  kSwWrongP1P2 = 0x6A86,
-  kSwOffsetOutside = 0x6B00,
-  kSwInsNotSupported = 0x6D00,
-  kSwClaNotSupported = 0x6E00,
-};
+using apdu::Sw;  // the status words, shared with the client (jpki/status_word.h)
 
 struct VirtualCard::Impl {
   Impl(CardPki p, CardOptions o);
@@ -64,7 +48,7 @@ struct VirtualCard::Impl {
   mutable std::mutex mutex;  // process()/reset() may be called from several threads
 };
 
-Bytes statusOnly(std::uint16_t sw);
-Bytes withStatus(Bytes data, std::uint16_t sw);
+Bytes statusOnly(Sw sw);
+Bytes withStatus(Bytes data, Sw sw);
 
 }  // namespace jpki::vcard

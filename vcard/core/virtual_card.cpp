@@ -6,7 +6,6 @@
 #include <stdexcept>
 
 #include "core/card_state.h"
-#include "core/hex.h"
 
 namespace jpki::vcard {
 
@@ -30,15 +29,14 @@ const char* profileName(Profile profile) {
   return "normal";
 }
 
-Bytes statusOnly(std::uint16_t sw) {
-  return {static_cast<std::uint8_t>(sw >> 8), static_cast<std::uint8_t>(sw & 0xFF)};
-}
-
-Bytes withStatus(Bytes data, std::uint16_t sw) {
-  data.push_back(static_cast<std::uint8_t>(sw >> 8));
-  data.push_back(static_cast<std::uint8_t>(sw & 0xFF));
+Bytes withStatus(Bytes data, Sw sw) {
+  const std::uint16_t raw = apdu::code(sw);
+  data.push_back(static_cast<std::uint8_t>(raw >> 8));
+  data.push_back(static_cast<std::uint8_t>(raw & 0xFF));
   return data;
 }
+
+Bytes statusOnly(Sw sw) { return withStatus({}, sw); }
 
 namespace {
 
@@ -58,8 +56,8 @@ int initialTries(Profile profile, bool sign) {
 
 std::string maskedCommand(ByteView raw) {
   // VERIFY (20) and CHANGE REFERENCE DATA (24) carry a PIN: only the header and Lc are shown.
-  if (raw.size() > 5 && (raw[1] == 0x20 || raw[1] == 0x24)) return hexString(raw.first(5)) + "**";
-  return hexString(raw);
+  const bool pin = raw.size() > 5 && (raw[1] == 0x20 || raw[1] == 0x24);
+  return pin ? toHex(raw.first(5), false) + "**" : toHex(raw, false);
 }
 
 VirtualCard::Impl::Impl(CardPki p, CardOptions o)
@@ -98,7 +96,7 @@ Bytes VirtualCard::process(const Bytes& command) {
   if (const auto parsed = parseCommand(command)) {
     response = impl_->dispatch(*parsed);
   } else {
-    response = statusOnly(kSwWrongLength);
+    response = statusOnly(Sw::WrongLength);
   }
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
@@ -106,7 +104,7 @@ Bytes VirtualCard::process(const Bytes& command) {
   if (impl_->log.size() >= 100000) impl_->log.erase(impl_->log.begin(), impl_->log.begin() + 50000);
   const std::uint16_t sw =
       static_cast<std::uint16_t>(response[response.size() - 2] << 8 | response.back());
-  impl_->log.push_back({maskedCommand(command), hexString(response), sw, elapsed});
+  impl_->log.push_back({maskedCommand(command), toHex(response, false), sw, elapsed});
   return response;
 }
 

@@ -413,23 +413,5 @@ TEST_F(CertCacheTest, DamagedLabelFileIsAMiss) {
   EXPECT_EQ(store->findTokenLabel(chunk), std::optional<std::string>("JPKIAPGPSETOKEN"));
 }
 
-TEST(CertCacheDefaults, DefaultDirectoryFollowsXdgThenHome) {
-  const char* oldXdg = std::getenv("XDG_CACHE_HOME");
-  const char* oldHome = std::getenv("HOME");
-  const std::string savedXdg = oldXdg ? oldXdg : "", savedHome = oldHome ? oldHome : "";
-  ::setenv("XDG_CACHE_HOME", "/x/cache", 1);
-  ::setenv("HOME", "/home/u", 1);
-  EXPECT_EQ(defaultCacheDirectory(), "/x/cache/jpki-pkcs11");
-  ::setenv("XDG_CACHE_HOME", "relative", 1);  // not absolute: ignored (XDG base directory spec)
-  EXPECT_EQ(defaultCacheDirectory(), "/home/u/.cache/jpki-pkcs11");
-  ::unsetenv("XDG_CACHE_HOME");
-  EXPECT_EQ(defaultCacheDirectory(), "/home/u/.cache/jpki-pkcs11");
-  ::unsetenv("HOME");
-  EXPECT_EQ(defaultCacheDirectory(), "");
-  oldXdg ? (void)::setenv("XDG_CACHE_HOME", savedXdg.c_str(), 1)
-         : (void)::unsetenv("XDG_CACHE_HOME");
-  oldHome ? (void)::setenv("HOME", savedHome.c_str(), 1) : (void)::unsetenv("HOME");
-}
-
 }  // namespace
 }  // namespace jpki

@@ -11,7 +11,7 @@
 namespace jpki::apdu {
 namespace {
 
-std::string enc(const Command& c, bool extended = false) { return toHex(c.encode(extended)); }
+std::string enc(const Command& c) { return toHex(c.encode()); }
 
 struct EncodeCase {
   const char* name;
@@ -25,19 +25,18 @@ TEST_P(EncodeTest, ShortEncoding) { EXPECT_EQ(enc(GetParam().command), GetParam(
 
 INSTANTIATE_TEST_SUITE_P(
     Factories, EncodeTest,
-    ::testing::Values(
-        EncodeCase{"SelectAid", selectAid(layout::kAid),
-                   "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01"},
-        EncodeCase{"SelectEf", selectEf(0x001B), "00 A4 02 0C 02 00 1B"},
-        EncodeCase{"ReadBinary256", readBinary(0x0100, 256), "00 B0 01 00 00"},
-        EncodeCase{"ReadBinaryExact", readBinary(0x0500, 0x78), "00 B0 05 00 78"},
-        EncodeCase{"VerifyStatus", verifyStatus(), "00 20 00 80"},
-        EncodeCase{"Verify", verify(parseHex("31323334")), "00 20 00 80 04 31 32 33 34"},
-        EncodeCase{"ChangeReferenceData", changeReferenceData(parseHex("35363738")),
-                   "00 24 01 80 04 35 36 37 38"},
-        EncodeCase{"ComputeSignature", computeSignature(parseHex("0102")),
-                   "80 2A 00 80 02 01 02 00"},
-        EncodeCase{"GetChallenge", getChallenge(8), "00 84 00 00 08"}),
+    ::testing::Values(EncodeCase{"SelectAid", selectAid(layout::kAid),
+                                 "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01"},
+                      EncodeCase{"SelectEf", selectEf(0x001B), "00 A4 02 0C 02 00 1B"},
+                      EncodeCase{"ReadBinary256", readBinary(0x0100, 256), "00 B0 01 00 00"},
+                      EncodeCase{"ReadBinaryExact", readBinary(0x0500, 0x78), "00 B0 05 00 78"},
+                      EncodeCase{"VerifyStatus", verifyStatus(), "00 20 00 80"},
+                      EncodeCase{"Verify", verify(parseHex("31323334")),
+                                 "00 20 00 80 04 31 32 33 34"},
+                      EncodeCase{"ChangeReferenceData", changeReferenceData(parseHex("35363738")),
+                                 "00 24 01 80 04 35 36 37 38"},
+                      EncodeCase{"ComputeSignature", computeSignature(parseHex("0102")),
+                                 "80 2A 00 80 02 01 02 00"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Encode, RejectsOversizedShortApdus) {
@@ -53,24 +52,6 @@ TEST(Encode, RejectsOversizedShortApdus) {
   EXPECT_THROW((void)readBinary(0x8000, 1), Error);
   EXPECT_THROW((void)readBinary(0, 0), Error);
   EXPECT_THROW((void)readBinary(0, 257), Error);
-}
-
-TEST(Encode, ExtendedOnlyWhenAsked) {
-  Command c;
-  c.ins = 0xB0;
-  c.le = 65536;
-  EXPECT_EQ(enc(c, true), "00 B0 00 00 00 00 00");
-  Command d;
-  d.ins = 0x2A;
-  d.data.assign(300, 0x01);
-  d.le = 256;
-  const Bytes e = d.encode(true);
-  ASSERT_EQ(e.size(), 4U + 3 + 300 + 2);
-  EXPECT_EQ(e[4], 0x00);
-  EXPECT_EQ(e[5], 0x01);
-  EXPECT_EQ(e[6], 0x2C);
-  EXPECT_EQ(e[e.size() - 2], 0x01);
-  EXPECT_EQ(e[e.size() - 1], 0x00);
 }
 
 TEST(TraceText, MasksSensitiveData) {

@@ -164,8 +164,8 @@ TEST_F(TransactionTest, TraceNeverShowsTheNewPin) {
   EXPECT_NE(lines[0].find("00 24 01 80"), std::string::npos) << lines[0];
 }
 
-// After setTraceSink(nullptr) nothing is traced: not to a sink installed before, and not to the
-// default sink JPKI_APDU_TRACE would name (the variable is read only while nothing was set).
+// After setTraceSink(nullptr) nothing is traced: not to a sink installed before, and not to a file
+// JPKI_APDU_TRACE names (the apdu layer reads no environment: config::load() hands it down).
 TEST_F(TransactionTest, TraceOffByDefaultAfterReset) {
   std::vector<std::string> lines;
   setTraceSink([&lines](const std::string& line) { lines.push_back(line); });
@@ -179,6 +179,23 @@ TEST_F(TransactionTest, TraceOffByDefaultAfterReset) {
   ::unsetenv("JPKI_APDU_TRACE");
   EXPECT_TRUE(lines.empty()) << lines.front();
   EXPECT_FALSE(std::ifstream(file).good()) << "a trace file was written after the reset";
+  std::remove(file.c_str());
+}
+
+TEST_F(TransactionTest, TraceFileAppendsLines) {
+  const std::string file = ::testing::TempDir() + "jpki-trace-file-" + std::to_string(::getpid());
+  std::remove(file.c_str());
+  setTraceSink(traceFile(file));
+  script->expect("00 A4 02 0C 02 00 18", "90 00");
+  {
+    Transaction tx(connection);
+    (void)tx.send(selectEf(0x0018));
+  }
+  setTraceSink(nullptr);  // closes the file
+  std::ifstream in(file);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line.rfind("jpki-apdu: > 00 A4 02 0C 02 00 18  < 90 00", 0), 0U) << line;
   std::remove(file.c_str());
 }
 

@@ -1,73 +1,23 @@
 // load(): the file named by JPKI_PKCS11_CONF, the default path, unreadable files and the
 // environment overrides.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <optional>
 #include <string>
 
-#include "jpki/config.h"
-
 #include "../common/as_unprivileged.h"
+#include "jpki/config.h"
+#include "load_fixture.h"
 
 namespace jpki::config {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Sets or unsets an environment variable for the lifetime of the object.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
-class LoadTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("jpki-config-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  fs::path write(const std::string& name, const std::string& text) {
-    const auto path = dir_ / name;
-    std::ofstream(path) << text;
-    return path;
-  }
-
-  fs::path dir_;
-  // No override leaks in from the developer's shell.
-  ScopedEnv tokens_{"JPKI_PKCS11_TOKENS", nullptr};
-  ScopedEnv level_{"JPKI_PKCS11_LOG_LEVEL", nullptr};
-  ScopedEnv file_{"JPKI_PKCS11_LOG_FILE", nullptr};
-};
+using test::LoadTest;
+using test::ScopedEnv;
 
 TEST_F(LoadTest, ReadsTheFileNamedByTheVariable) {
   const auto path = write("a.conf", "tokens = auth-only\nlog-level = debug\n");
@@ -177,6 +127,8 @@ const EnvCase kEnvCases[] = {
      [](const Config& c) { return c.logLevel == LogLevel::Error; }},
     {"LogFile", "JPKI_PKCS11_LOG_FILE", "/tmp/env.log", false,
      [](const Config& c) { return c.logFile == "/tmp/env.log"; }},
+    {"ApduTraceFile", "JPKI_APDU_TRACE", "stderr", false,
+     [](const Config& c) { return c.apduTraceFile == "stderr"; }},
 };
 
 class EnvOverrideTest : public LoadTest, public ::testing::WithParamInterface<EnvCase> {};
@@ -208,6 +160,24 @@ TEST_F(LoadTest, EnvironmentAppliesWithoutAFile) {
   const auto r = load();
   EXPECT_EQ(r.config.tokens, Tokens::AuthOnly);
   EXPECT_EQ(r.warnings.size(), 1U);  // only the missing file
+}
+
+// cache-dir unset: load() fills in the XDG base directory default (moved here from apdu/).
+TEST_F(LoadTest, DefaultCacheDirFollowsXdgThenHome) {
+  const auto path = write("a.conf", "tokens = both\n");
+  ScopedEnv conf(kPathEnv, path.c_str());
+  ScopedEnv cacheDir("JPKI_PKCS11_CACHE_DIR", nullptr);
+  ScopedEnv xdg("XDG_CACHE_HOME", "/x/cache");
+  ScopedEnv home("HOME", "/home/u");
+  EXPECT_EQ(load().config.cacheDir, "/x/cache/jpki-pkcs11");
+  ::setenv("XDG_CACHE_HOME", "relative", 1);  // not absolute: ignored (XDG base directory spec)
+  EXPECT_EQ(load().config.cacheDir, "/home/u/.cache/jpki-pkcs11");
+  ::unsetenv("XDG_CACHE_HOME");
+  EXPECT_EQ(load().config.cacheDir, "/home/u/.cache/jpki-pkcs11");
+  ::unsetenv("HOME");
+  EXPECT_EQ(load().config.cacheDir, "");
+  ::setenv("JPKI_PKCS11_CACHE_DIR", "/var/cache/x", 1);
+  EXPECT_EQ(load().config.cacheDir, "/var/cache/x");
 }
 
 TEST_F(LoadTest, ShippedExampleParsesWithoutWarnings) {

@@ -2,23 +2,18 @@
 // environment > section > built-in program settings > browser rule > global > defaults (one table
 // of cases through load()), and the built-in table itself (valid, documented where users read).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "jpki/config.h"
+#include "load_fixture.h"
 
 namespace jpki::config {
 namespace {
-
-namespace fs = std::filesystem;
 
 // --- Sections: syntax, matching and warnings (parse, no environment) ---------------------------
 
@@ -315,44 +310,17 @@ const LayerCase kLayerCases[] = {
      Tokens::SignOnly, true},
 };
 
-// Sets or unsets an environment variable for the lifetime of the object.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
+using test::LoadTest;
+using test::ScopedEnv;
 
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
-class LayerTest : public ::testing::TestWithParam<LayerCase> {};
+class LayerTest : public LoadTest, public ::testing::WithParamInterface<LayerCase> {};
 
 TEST_P(LayerTest, MostSpecificLayerWins) {
   const auto& c = GetParam();
-  const auto path = fs::temp_directory_path() /
-                    ("jpki-program-test-" + std::to_string(::getpid()) + "-" + c.name + ".conf");
-  if (c.file != nullptr) std::ofstream(path) << c.file;
+  const auto path = c.file != nullptr ? write("a.conf", c.file) : dir_ / "missing.conf";
   ScopedEnv conf(kPathEnv, path.c_str());
   ScopedEnv tokens("JPKI_PKCS11_TOKENS", c.envTokens);
-  ScopedEnv level("JPKI_PKCS11_LOG_LEVEL", nullptr);
   const auto r = load(c.program);
-  std::filesystem::remove(path);
   EXPECT_EQ(r.config.tokens, c.tokens) << name(r.config.tokens);
   EXPECT_EQ(r.config.signAlwaysAuthenticate, c.alwaysAuthenticate);
   // Only the missing file and a bad JPKI_PKCS11_TOKENS are problems in this table.
@@ -364,13 +332,10 @@ TEST_P(LayerTest, MostSpecificLayerWins) {
 INSTANTIATE_TEST_SUITE_P(Cases, LayerTest, ::testing::ValuesIn(kLayerCases),
                          [](const auto& info) { return std::string(info.param.name); });
 
-TEST(Layers, WarningsOfSectionsNameTheFile) {
-  const auto path =
-      fs::temp_directory_path() / ("jpki-program-warn-" + std::to_string(::getpid()) + ".conf");
-  std::ofstream(path) << "[program pdfsig]\ntokens = sometimes\n";
+TEST_F(LoadTest, WarningsOfSectionsNameTheFile) {
+  const auto path = write("a.conf", "[program pdfsig]\ntokens = sometimes\n");
   ScopedEnv conf(kPathEnv, path.c_str());
   const auto r = load("pdfsig");
-  std::filesystem::remove(path);
   ASSERT_EQ(r.warnings.size(), 1U);
   EXPECT_EQ(r.warnings[0].rfind(path.string() + ": line 2: ", 0), 0U) << r.warnings[0];
   EXPECT_EQ(r.config.tokens, Tokens::SignOnly);  // the built-in setting is kept

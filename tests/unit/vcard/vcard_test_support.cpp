@@ -7,7 +7,6 @@
 
 #include <atomic>
 
-#include "core/hex.h"
 #include "core/ossl.h"
 
 namespace jpki::vcard::test {
@@ -24,8 +23,8 @@ std::shared_ptr<VirtualCard> makeCard(Profile profile, const std::filesystem::pa
   return std::make_shared<VirtualCard>(sharedPki(), options);
 }
 
-Bytes hex(const std::string& text) { return hexBytes(text); }
-std::string hexOf(const Bytes& data) { return hexString(data); }
+Bytes hex(const std::string& text) { return parseHex(text); }
+std::string hexOf(const Bytes& data) { return toHex(data, false); }
 
 std::uint16_t swOf(const Bytes& response) {
   if (response.size() < 2) return 0;

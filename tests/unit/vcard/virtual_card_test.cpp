@@ -491,7 +491,7 @@ TEST(VirtualCard, CustomPinsAndAtr) {
   CardOptions options;
   options.authPin = "9876";
   options.signPin = "PASSWORD1";
-  options.atr = hex("3BC5FF8131FB45807 3C6010000");
+  options.atr = hex("3BC5FF8131FB4580 73C6010000");
   VirtualCard card(sharedPki(), options);
   EXPECT_EQ(card.atr(), hex("3BC5FF8131FB458073C6010000"));
   send(card, kSelectJpki);
