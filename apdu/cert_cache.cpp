@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "cert_der.h"
+#include "jpki/digest.h"
 
 namespace jpki {
 namespace {
@@ -160,7 +161,7 @@ class DiskStore final : public CertificateStore {
     key.push_back(static_cast<std::uint8_t>(ef >> 8));
     key.push_back(static_cast<std::uint8_t>(ef & 0xFF));
     key.insert(key.end(), chunk.begin(), chunk.end());
-    std::string name = toHex(detail::sha256(key), false);
+    std::string name = toHex(sha256(key), false);
     std::transform(name.begin(), name.end(), name.begin(),
                    [](char c) { return static_cast<char>(c >= 'A' && c <= 'F' ? c + 32 : c); });
     return dir_ + "/" + name + suffix;

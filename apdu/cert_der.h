@@ -1,10 +1,9 @@
 // Internal to apdu/: what JpkiCard and the certificate store both need to know about a certificate
-// EF: the size of its first READ BINARY chunk, the outer DER header and SHA-256.
+// EF: the size of its first READ BINARY chunk and the outer DER header.
 #pragma once
 
 #include <openssl/asn1.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 
 #include <cstddef>
 #include <optional>
@@ -43,17 +42,6 @@ inline std::optional<std::size_t> certificateLength(ByteView head) noexcept {
     return std::nullopt;
   }
   return total;
-}
-
-// Throws Errc::Transport when OpenSSL fails (it does not for SHA-256 in practice).
-inline Bytes sha256(ByteView data) {
-  Bytes out(32);
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
-      len != out.size()) {
-    throw Error(Errc::Transport, "SHA-256 failed (OpenSSL)");
-  }
-  return out;
 }
 
 }  // namespace jpki::detail

@@ -6,13 +6,13 @@
 #include <string>
 
 #include "jpki/cert_cache.h"
+#include "jpki/digest.h"
 #include "jpki_card_session.h"
 
 namespace jpki {
 
 namespace {
 
-using detail::sha256;
 
 constexpr std::size_t kLabelSize = 0x20;  // CK_TOKEN_INFO.label
 

@@ -2,13 +2,12 @@
 // DER-shaped fake certificates, answers with a status word.
 #pragma once
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <string>
 
 #include "jpki/bytes.h"
+#include "jpki/digest.h"
 #include "scripted_connection.h"
 
 namespace jpki::test {
@@ -50,13 +49,6 @@ inline Bytes withSw(Bytes data, std::uint16_t sw = 0x9000) {
 inline Bytes slice(const Bytes& b, std::size_t from, std::size_t n) {
   return Bytes(b.begin() + static_cast<std::ptrdiff_t>(from),
                b.begin() + static_cast<std::ptrdiff_t>(from + n));
-}
-
-inline Bytes sha256(const Bytes& data) {
-  Bytes out(32);
-  unsigned len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
-  return out;
 }
 
 // Expected READ BINARYs of a certificate from `from` on: 256-byte chunks (the first at offset 0
