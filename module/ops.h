@@ -63,13 +63,6 @@ CK_RV digestUpdate(Call& c, CK_BYTE_PTR part, CK_ULONG len);
 CK_RV digestFinal(Call& c, CK_BYTE_PTR out, CK_ULONG_PTR outLen);
 
 // Helpers shared by the operation files.
-// ArgumentsBad unless (ptr != null || len == 0).
-inline void requireData(const void* ptr, CK_ULONG len) {
-  if (ptr == nullptr && len != 0) {
-    fail(CKR_ARGUMENTS_BAD);
-  }
-}
-
 // v2.40 §5.2 for the lists (C_GetSlotList, C_GetMechanismList, C_GetInterfaceList): a NULL list
 // asks for the count (CKR_OK); a *count smaller than the list gets the count and
 // CKR_BUFFER_TOO_SMALL; otherwise the items and their count.

@@ -17,8 +17,11 @@ void CardCloser::operator()(JpkiCard* card) const noexcept {
 
 std::unique_ptr<ReaderSystem> makeReaders() {
   auto system = makePcscReaderSystem();
+  const auto settings = config::load().config;
   // The module's card-timeout applies here too: a card that never answers is an error, not a hang.
-  system->setCallTimeout(std::chrono::seconds(config::load().config.cardTimeoutSeconds));
+  system->setCallTimeout(std::chrono::seconds(settings.cardTimeoutSeconds));
+  // JPKI_APDU_TRACE traces the tool's APDUs as it traces the module's (module/log.cpp).
+  if (!settings.apduTraceFile.empty()) apdu::setTraceSink(apdu::traceFile(settings.apduTraceFile));
   return system;
 }
 
