@@ -2,7 +2,7 @@
 // per-program layers (browser rule, built-in program settings, sections), the environment
 // overrides and the reader selection. Nothing here throws on bad content; every problem becomes a
 // warning and the default is kept, because a typo in a configuration file must never make the
-// module unloadable. The layers and their order are described in include/jpki/config.h.
+// module unloadable. The layers and their order are described in include/config/jpki/config.h.
 #include "jpki/config.h"
 
 #include <fnmatch.h>
