@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The certificate store on disk (jpki/cert_cache.h). POSIX calls only, each checked; every failure
 // is a miss or a skipped write, reported once through the log callback, never an exception.
 #include "jpki/cert_cache.h"

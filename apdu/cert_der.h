@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal to apdu/: what JpkiCard and the certificate store both need to know about a certificate
 // EF: the size of its first READ BINARY chunk and the outer DER header.
 #pragma once

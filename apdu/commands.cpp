@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Command APDU encoding and the named factories for the commands the JPKI AP understands.
 // References: ISO/IEC 7816-4:2020 §5.1 (command-response pairs, short Lc/Le), §11.1.1 SELECT,
 // §11.2.3 READ BINARY, §11.5.6 VERIFY, §11.5.7 CHANGE REFERENCE DATA; the JPKI deviations are

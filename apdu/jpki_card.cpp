@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The JPKI application client (jpki-card.md §1-§4, §10). Every public operation runs in one
 // Transaction through a Session that tracks what is selected on the card during it, so no
 // SELECT is repeated and files are only read while the JPKI AP is known to be current. A

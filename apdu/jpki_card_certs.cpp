@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The JPKI application client, certificates, token label and identity (jpki-card.md §2, §3.2):
 // certificate EFs read once in 256-byte chunks after their DER header, optionally checked against
 // a cross-process store; the card's identity and the reset check that uses it.

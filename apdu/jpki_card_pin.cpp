@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The JPKI application client, PIN and signature (jpki-card.md §3.3-§3.6, §4): the retry counter
 // read without spending a try, VERIFY, CHANGE REFERENCE DATA and COMPUTE DIGITAL SIGNATURE.
 #include <optional>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal to apdu/: what the three files of the JPKI application client share. jpki_card.cpp:
 // selection, sessions and batches; jpki_card_certs.cpp: certificates, token label and identity;
 // jpki_card_pin.cpp: PIN status, VERIFY, PIN change and signature.

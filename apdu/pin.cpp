@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PIN format rules (jpki-card.md §3.3, §9), applied before anything reaches the card so that a
 // malformed PIN never spends a try. Reasons never contain the PIN (or its characters).
 #include <optional>

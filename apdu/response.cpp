@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Response APDU parsing (ISO 7816-4 §5.1: data field followed by SW1 SW2).
 #include "jpki/apdu.h"
 #include "jpki/error.h"

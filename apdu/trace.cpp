@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The APDU trace: off until setTraceSink() installs a sink (an empty function turns it off again);
 // traceFile() is the sink for a file or standard error (the configuration's JPKI_APDU_TRACE).
 // Lines never contain VERIFY data: Command::traceText() masks sensitive commands.

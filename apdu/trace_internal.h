@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the APDU trace sink shared by every Transaction (see setTraceSink in jpki/apdu.h).
 #pragma once
 

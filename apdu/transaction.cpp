@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Transaction: holds one PC/SC transaction and sends command APDUs. Handles the ISO 7816-4
 // §5.3 / T=0 status words 61xx (GET RESPONSE) and 6Cxx (resend with the exact Le) in bounded
 // loops, counts APDUs and traces each exchange.

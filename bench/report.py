@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Report of bench/run.sh: reads the configuration and the raw records (one JSON object per line,
 written by run.sh inside the harness), prints the table, writes OUT/latest.json and OUT/latest.md.
 

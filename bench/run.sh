@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Benchmark of jpki-pkcs11 against OpenSC's opensc-pkcs11.so on the same virtual card.
 #
 #   bench/run.sh [--quick] [--runs N] [--count N] [--tp-procs P] [--tp-count N]

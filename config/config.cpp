@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The typed configuration: parsing of the "key = value" file with its [program NAME] sections, the
 // per-program layers (browser rule, built-in program settings, sections), the environment
 // overrides and the reader selection. Nothing here throws on bad content; every problem becomes a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The built-in per-program settings: the one table of programs that cannot use the card with the
 // global defaults, and what they get instead (layer 3 of include/config/jpki/config.h). Each entry is
 // written in the syntax of a [program NAME] section, parsed by the same code as the file, and is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // C_GetAttributeValue's five cases implemented once (v2.40 §5.7 C_GetAttributeValue), template
 // matching for C_FindObjects, the output-buffer helper, and C_GetObjectSize.
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Software digests (CKM_SHA_1, CKM_SHA224 … CKM_SHA512) with OpenSSL EVP. Size query and
 // CKR_BUFFER_TOO_SMALL keep the operation; everything else ends it.
 #include "ops.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C boundary: the function list and every C_* entry point, one line each. Preconditions are
 // declared here (Pre::Initialized / Slot / Token / Session / LoggedIn, see guard.h); the bodies
 // live in the files named in ops.h. Only C_GetFunctionList, C_GetInterfaceList and C_GetInterface

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // C_FindObjects*: the result set is fixed at C_FindObjectsInit (v2.40 §5.7); any attribute of the
 // object can be matched; private objects are only found while the token's user is logged in.
 #include <algorithm>

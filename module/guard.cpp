@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // dispatch(): the preconditions of every entry point, checked in one order, and the exception
 // barrier. See guard.h.
 #include "guard.h"

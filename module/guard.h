@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C boundary: every C_* in entry.cpp is one line calling dispatch() with the preconditions
 // of that entry point. dispatch() checks them in order (initialized → slot exists → token present,
 // or initialized → session exists → token still present → user logged in), runs the body with the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Global state: C_Initialize / C_Finalize, CK_C_INITIALIZE_ARGS locking, fork detection.
 //
 // Fork (p11-kit and pkcs11-tool --test-fork call C_Initialize again in the child without

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The module log: one line per message, "jpki-pkcs11[pid] LEVEL: text", to the configured file or
 // standard error. Callers never pass PINs; the APDU trace masks VERIFY data itself.
 #include "log.h"

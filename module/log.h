@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The module's log (level and file from the configuration, read at C_Initialize). Never pass a PIN.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The mechanisms the card can back: PKCS#1 v1.5 signing on a host-built DigestInfo (the card pads),
 // software verification and software digests. Never RSA-PSS, RSA-X.509 or decryption: the card
 // cannot do them, and advertising them breaks NSS/OpenSSL mechanism selection.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Names of PKCS#11 constants for the debug log (the p11-kit practice: one table, no guessing).
 #include "names.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Names of the CKR_/CKA_/CKO_ constants for debug logs.
 #pragma once
 

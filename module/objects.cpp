@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The card's objects as ONE table, and their attributes derived from the certificates with OpenSSL
 // (never parsed by hand). Lazy: what the table fixes (class, label, id, flags) needs no card
 // access; a certificate is read (once per insertion, JpkiCard caches it) only when an attribute

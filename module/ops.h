@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bodies of the entry points, grouped by file. Each runs under dispatch() (guard.h) with its
 // declared preconditions already checked; `c.session` is set for session functions.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The shipped module's readers: PC/SC. The CMocka test build links a different factory.
 #include "reader_factory.h"
 

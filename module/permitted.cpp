@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The return codes each C_* may return: ONE table, one row per function, from the "Return values"
 // of the function's own section of PKCS#11 v2.40 §5.4-5.16 (v3.0 §5.4-5.16 for the functions v3.0
 // added). What every row also permits, so the rows leave it out:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The one place where jpki::Error becomes a CK_RV, per function. Each kind of error has the code
 // that says what happened (a removed card: CKR_TOKEN_NOT_PRESENT for the functions that name a
 // slot, CKR_DEVICE_REMOVED for those that name a session; 6982 from the card:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Sessions and login. Login state lives on the token and is shared by all its sessions.
 //
 // C_Logout runs JpkiCard::logout(), which clears the card's verified state for BOTH keys: the

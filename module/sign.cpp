@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Signing. The card computes PKCS#1 v1.5 signatures over a DigestInfo it receives (it adds the
 // 00 01 FF.. padding); hash-and-sign mechanisms hash on the host with OpenSSL and build the
 // DigestInfo with jpki::digestInfo (jpki/digest.h).

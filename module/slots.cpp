@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Slots: two per selected reader (authentication and signature token; config `tokens` may keep
 // one). Slot id = reader index * 2 + role (0 auth, 1 sign): stable for the life of the
 // initialization. Readers are appended when they appear and never removed (NSS rejects a

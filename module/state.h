@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The module's internal state: readers, slots, cards, tokens, sessions, operations.
 //
 // Lock order: the process-wide lifecycle mutex (library.cpp) only guards the pointer to the State

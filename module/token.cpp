@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tokens: one per role of one card insertion. The card is connected the first time a caller asks
 // for a token (C_GetTokenInfo, C_OpenSession); C_Initialize and C_GetSlotInfo never touch it.
 // Identity: serial = the first 8 bytes of SHA-256(authentication certificate) in hex, so two cards

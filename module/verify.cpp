@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Verification in software with the public key from the certificate (EVP_PKEY_verify,
 // RSA_PKCS1_PADDING). The operation ends after C_Verify / C_VerifyFinal whatever the outcome.
 #include <openssl/rsa.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the Debian package from this source tree and checks it with lintian.
 #   packaging/build-deb.sh [BUILD_DIR]          (default: build/deb)
 # Release build with Debian's hardening flags (dpkg-buildflags, hardening=+all), prefix /usr,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Debian package of jpki-pkcs11 (CPack DEB generator). Included at the very end of the top-level
 # CMakeLists.txt, after every subdirectory, so it sees all targets (jpki-tool included).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPACK_PRE_BUILD_SCRIPTS hook: runs on the staging tree before the .deb is assembled.
 # Strips the ELF files like dh_strip (debug symbols, .comment, .note).
 # Compresses man pages and the Debian changelog with gzip -9n (no name/timestamp: reproducible).

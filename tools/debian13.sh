@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs a command of this checkout in a fresh Debian 13 (trixie) root, as on a new trixie machine.
 #
 #   tools/debian13.sh [--root DIR] [--reuse] -- CMD ARGS…      (root needed)

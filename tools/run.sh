@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Command 1 of the README: install what is missing, build, and run the main job — the module
 # signing through pkcs11-tool. With a real card in a reader of the machine's pcscd it uses that
 # card (PINs prompted by pkcs11-tool); otherwise the virtual card behind a private pcscd.

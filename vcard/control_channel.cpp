@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "control_channel.h"
 
 #include <fcntl.h>

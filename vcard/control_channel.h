@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The --control FIFO: test scripts write lines ("remove", "insert", "reset", "quit") to it.
 #pragma once
 

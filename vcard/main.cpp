@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // jpki-vcard: the virtual JPKI card as a vpcd client, so that pcscd (with vsmartcard's vpcd
 // reader driver) sees a real-looking card; plus `jpki-vcard pki` to write the test PKI.
 #include <poll.h>

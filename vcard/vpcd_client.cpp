@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vpcd_client.h"
 
 #include <netdb.h>

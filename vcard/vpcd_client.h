@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The vpcd protocol (vsmartcard), virtual-card side: a TCP client exchanging frames of a 2-byte
 // big-endian length and a payload. 1-byte payloads are control codes from vpcd; anything else
 // is an APDU, answered with the response.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Byte buffers and hex helpers shared by every layer.
 #include "jpki/bytes.h"
 

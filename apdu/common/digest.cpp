@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Hashing and DigestInfo with OpenSSL: the DigestInfo comes from its X509_SIG encoder, so every
 // digest's OID is OpenSSL's and no prefix is written out by hand.
 #include "jpki/digest.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Names for jpki::Errc, used in logs and test output.
 #include "jpki/error.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Text for status words, from the one table in jpki/status_word.h (ISO 7816-4 §5.6).
 #include "jpki/bytes.h"
 #include "jpki/status_word.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // See call_runner.h.
 #include "call_runner.h"
 

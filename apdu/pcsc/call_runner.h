@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Bounded PC/SC calls. pcsc-lite has no timeout for SCardTransmit (nor for SCardBeginTransaction
 // while another handle holds the card), and a reader driver may wait for a card forever, so a card
 // that never answers would freeze the application. A CallRunner runs each call of one connection

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal to the PC/SC transport: the one PC/SC error wrapper (every SCARD_* code becomes a
 // jpki::Error carrying pcsc_stringify_error's text).
 #pragma once

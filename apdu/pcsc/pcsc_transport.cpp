@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The PC/SC implementation of jpki::ReaderSystem / jpki::CardConnection (the only code that
 // includes winscard.h). RAII for SCARDCONTEXT and SCARDHANDLE; resets are recovered with
 // SCardReconnect and reported to the caller; every wait is bounded, card calls by CallRunner.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* jpki-bench-client: one benchmark scenario against one PKCS#11 module.
  *
  *   jpki-bench-client --module PATH --scenario NAME [options]

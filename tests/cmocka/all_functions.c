@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* See all_functions.h. The arguments are valid in shape (non-NULL pointers, sensible lengths) so
  * that the state or handle check is the only reason for the expected answer. */
 #include "all_functions.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Calls every function of the v2.40 function list with well-formed arguments, for the checks
  * that must hold for all of them (not initialized, invalid session handle). */
 #pragma once

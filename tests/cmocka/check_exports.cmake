@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DMODULE=<libjpki-pkcs11.so> -DTESTCARD=<libjpki-pkcs11-testcard.so> -DNM=<nm> -P ...
 # The shipped module exports exactly the PKCS#11 entry points; the test build adds only
 # jpki_testcard_control.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The harness of the CMocka suite: see harness.h. */
 #include "harness.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The CMocka suite's harness: loads the module under test with dlopen, resolves
  * C_GetFunctionList and the test card's control function, and offers the small helpers every test
  * file needs (slot discovery, sessions, login, object search, return-code names).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The configuration as a client sees it (one variant per ctest test, chosen by argv[1]):
  *   pki             generates the shared test PKI (the suite's fixture) and checks the defaults;
  *   auth-only       JPKI_PKCS11_TOKENS=auth-only: only the authentication token (for browsers);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Calls at the end of the host's life (STYLE.md practice 14).
  *
  * pdfsig registers atexit(NSS_Shutdown) before NSS dlopen()s the module, so at exit the module's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* General-purpose functions (PKCS#11 v2.40 §5.4): C_GetFunctionList, C_Initialize, C_Finalize,
  * C_GetInfo, the v3.0 C_GetInterfaceList / C_GetInterface, and the rules that hold for every
  * function before C_Initialize and for an unknown session handle. */

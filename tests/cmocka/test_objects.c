@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Object management (PKCS#11 v2.40 §5.7): C_FindObjectsInit/C_FindObjects/C_FindObjectsFinal,
  * C_GetAttributeValue (its five cases), C_GetObjectSize, and the write functions of a
  * write-protected token: C_CreateObject, C_CopyObject, C_DestroyObject, C_SetAttributeValue. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Wrong PINs until the card locks them (its own process: the card is spent afterwards). The flags
  * follow the card's retry counter at each step, read without spending a try; a locked PIN is
  * answered CKR_PIN_LOCKED without sending VERIFY. */

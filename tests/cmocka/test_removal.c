@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Card removal, insertion, swaps and resets (issue 5 "Sessions and state", clients-and-peers
  * §3.2b/§3.3): sessions of a removed card die (CKR_DEVICE_REMOVED, then
  * CKR_SESSION_HANDLE_INVALID), the slot list never shrinks, a different card is a new token,

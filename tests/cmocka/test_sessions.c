@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Session management and login (PKCS#11 v2.40 §5.6): C_OpenSession, C_CloseSession,
  * C_CloseAllSessions, C_GetSessionInfo, C_Get/SetOperationState, C_Login, C_Logout, and the PIN
  * rules of the issue: malformed PINs are refused before any VERIFY reaches the card. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* C_SetPIN (PKCS#11 v2.40 §5.6) through the C ABI: the PINs are counted buffers (never read past
  * their length, no NUL needed), R/O sessions are refused, a malformed new PIN sends no APDU, a
  * wrong current PIN costs one try, a locked PIN receives no VERIFY, and the login state stays as

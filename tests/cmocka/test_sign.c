@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Signing, verifying, digesting and the unsupported cryptographic functions (PKCS#11 v2.40
  * §5.8-§5.15): C_SignInit/C_Sign/C_SignUpdate/C_SignFinal with every mechanism on both keys,
  * checked with C_Verify* and independently with OpenSSL; the length-query convention; the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Slot and token management (PKCS#11 v2.40 §5.5): C_GetSlotList, C_GetSlotInfo, C_GetTokenInfo,
  * C_GetMechanismList, C_GetMechanismInfo, C_InitToken, C_InitPIN, C_SetPIN (its session checks;
  * the change itself: test_set_pin.c), C_WaitForSlotEvent. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The reader factory of the CMocka test build of the module (libjpki-pkcs11-testcard.so): instead
 // of PC/SC, the module sees one in-process reader holding a virtual JPKI card. The tests steer the
 // card through the one extra exported function, jpki_testcard_control(); the shipped

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The response parser and status-word helpers on raw bytes (shared by the fuzz targets).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Target (iii): C_GetAttributeValue and C_FindObjectsInit with fuzzed templates, through the
 // module's function list, on the in-process virtual card. Output buffers are allocated with
 // exactly the length the template announces, so any write past it is caught by ASan.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Target (i): the status-word/response parser and the JPKI application client against a card
 // whose every answer comes from the fuzz input (fuzz_card_io.h).
 #include "apdu_parse.h"

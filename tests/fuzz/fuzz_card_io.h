@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A card whose every answer comes from the fuzz input, behind the transport interface
 // (CardConnection / ReaderSystem), and a recorder that writes real answers in the same format so
 // the seed corpora start from a working card.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Target (ii): the module's certificate/DER handling. The in-process virtual card serves arbitrary
 // bytes as one of its certificates (byte 0 chooses which: auth, auth CA, sign, sign CA); the
 // module derives every object and attribute from it, logs in, signs and verifies.

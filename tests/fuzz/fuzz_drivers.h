@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the fuzz targets (and the seed generator) do with a card or with the module.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Writes the seed corpora (tests/fuzz/corpus/<target>/) from the real virtual card: the answers it
 // gives during the same flows the targets drive, recorded in the fuzz input format. Run by hand
 // when a flow changes (tests/fuzz/run.sh --seed); the output is committed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Target (iv): the whole stack (PKCS#11 ABI → module → JPKI client → transport) with every APDU
 // answer chosen by the fuzzer (fuzz_card_io.h), including resets and transport errors.
 #include "fuzz_card_io.h"

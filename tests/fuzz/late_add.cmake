@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Used by run.sh as CMAKE_PROJECT_INCLUDE while tests/CMakeLists.txt does not list `fuzz`: defines
 # the fuzz targets at the end of the top-level directory, after every library target exists.
 function(jpki_fuzz_late_add)

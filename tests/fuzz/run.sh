@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the libFuzzer targets with clang (ASan+UBSan, coverage on the whole stack) and runs each
 # for a bounded time, printing its execution count. Fails on a crash, leak, timeout or OOM.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The fuzz targets; included by CMakeLists.txt here, or by late_add.cmake at the end of the top
 # level (so paths come from this file's folder, and binaries go to <build>/tests/fuzz either way).
 set(_fuzz_dir ${CMAKE_CURRENT_LIST_DIR})

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Hermetic PC/SC harness: runs a command against a private pcscd with virtual JPKI cards.
 #
 #   pcsc-harness.sh [--cards N] [--card0 "jpki-vcard options"] [--card1 "…"] [--keep]

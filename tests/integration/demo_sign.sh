@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The main job: our module, loaded by a real client (pkcs11-tool), lists the card and signs with
 # both keys through pcscd; OpenSSL verifies each signature against the virtual card's own test
 # PKI certificate (a real card: the certificate read through the module). Runs inside the harness (virtual card) or, with JPKI_REAL_CARD=1, against the

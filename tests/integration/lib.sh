@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for integration tests (sourced). Each test runs inside tests/harness/pcsc-harness.sh.
 set -euo pipefail
 

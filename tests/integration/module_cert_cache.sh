@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The cross-process certificate cache through pkcs11-tool, pcscd and the virtual card: a second
 # process reads one chunk per certificate (and no token label) and gets the same certificates; the
 # files are private; the signature certificate never reaches the disk; a card with another PKI in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # C_SetPIN through real clients, pcscd and the virtual cards (card 0 normal, card 1 with both PINs
 # locked): pkcs11-tool --change-pin changes both PINs (the old one is then refused, the new one
 # logs in and signs, checked with OpenSSL against the test PKI); a malformed new PIN sends no APDU

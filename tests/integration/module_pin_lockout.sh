@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Three wrong authentication PINs lock the PIN; the token flags say so at each step, and a locked
 # PIN is never sent to the card again. Runs on its own virtual card (it locks it).
 source "$(dirname "$0")/lib.sh"

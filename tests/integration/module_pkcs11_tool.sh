@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Our module through pkcs11-tool, pcscd and the virtual card: listing, mechanisms, objects before
 # and after login, every signing mechanism on both keys (verified with OpenSSL), pkcs11-tool's own
 # --test, threads and fork, and PIN safety (a malformed PIN never produces a VERIFY).

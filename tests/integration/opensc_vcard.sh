@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The virtual card as seen by an independent client: OpenSC's opensc-pkcs11.so through pcscd.
 # Shows that the card is faithful enough for a driver tested by others against real cards.
 source "$(dirname "$0")/lib.sh"

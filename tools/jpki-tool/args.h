@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Command-line parsing shared by every subcommand, with getopt_long: long options (--name VALUE
 // or --name=VALUE, the whole name only), short options (-x VALUE), "--" to end options.
 // Errors are ToolError(Exit::Usage).

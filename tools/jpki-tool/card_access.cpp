@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "card_access.h"
 
 #include "exit_codes.h"

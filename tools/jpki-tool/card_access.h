@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Finding the reader and the card, opening the JPKI application, and verifying a PIN with the
 // exit codes the tool promises (no reader 3, no card 4, not JPKI 5, locked 6, wrong PIN 7).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `jpki-tool certs` (list / export) and `jpki-tool show` (the signature certificate's basic four
 // facts, jpki-card.md §8).
 #include <ctime>

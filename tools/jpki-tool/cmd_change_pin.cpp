@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `jpki-tool change-pin`: changes the user authentication PIN or the signature password
 // (JpkiCard::changePin: VERIFY of the current PIN, then CHANGE REFERENCE DATA, in one transaction;
 // jpki-card.md §3.5). The tries left are shown first; the current PIN is asked for once and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `jpki-tool doctor`: pcscd, readers, the card's JPKI application, PIN lockouts, the module, and
 // which PKCS#11 consumers have it registered, each problem with its fix on one line.
 #include <ostream>

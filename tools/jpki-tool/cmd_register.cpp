@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `jpki-tool register` / `unregister`: the module in p11-kit's user config, in the user's NSS
 // database (Chromium, Chrome), in Firefox profiles, in any NSS database, and in the system-wide
 // Firefox enterprise policy (clients-and-peers.md §3.5, §4). The package's only registration

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `jpki-tool sign` (the card signs) and `jpki-tool verify` (OpenSSL checks, no card needed).
 #include <ostream>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `jpki-tool status`: readers, the card, PIN tries (never spending one), certificate validity and
 // renewal dates, CA generation; the signature certificate only with --sign-password.
 #include <ctime>

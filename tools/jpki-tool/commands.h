@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The subcommands. Each takes the arguments after its name, returns the exit code, and throws
 // ToolError / jpki::Error for main() to report.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "consumers.h"
 
 #include <fcntl.h>

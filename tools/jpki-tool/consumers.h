@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The PKCS#11 consumers the tool knows (clients-and-peers.md §3.5, §4): p11-kit module configs,
 // the user's NSS database (Chromium/Chrome), Firefox profiles and Firefox policies; where the
 // module is installed; what browsers see of the card; and running modutil/certutil.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The card as an OpenSSL key: OpenSSL 3.0 still routes a "foreign" RSA key (one with its own
 // RSA_METHOD) through the legacy code path, where RSA_sign() builds the DigestInfo and calls the
 // method's private "encryption" with PKCS#1 padding: exactly the card's COMPUTE DIGITAL

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Signing with the card and verifying in software (OpenSSL): raw PKCS#1 v1.5 SHA-256 signatures
 // and detached CMS SignedData whose signature the card computes.
 #pragma once

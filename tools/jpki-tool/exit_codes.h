@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Exit codes of jpki-tool (documented in --help and jpki-tool.1) and the one place that turns
 // the apdu layer's error codes into them.
 #pragma once

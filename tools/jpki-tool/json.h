@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JSON for --json output and for editing JSON files (Firefox's policies.json): nlohmann's
 // ordered_json, whose objects keep their insertion order. What is ours is the one output format
 // and a parse that reports its error as text.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // jpki-tool: status, diagnostics, certificates and signing for the My Number Card's JPKI
 // application. Every error ends here, as one message and an exit code (exit_codes.h).
 #include <iostream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pin_prompt.h"
 
 #include <fcntl.h>

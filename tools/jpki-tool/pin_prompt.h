@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Getting a PIN: typed on the terminal (/dev/tty, echo off) or, only when the user names it with
 // --pin-env VAR, from that environment variable (which is then wiped and removed). Never from
 // the command line. The PIN lives in a SecretBytes and is wiped when it goes out of scope.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Small file and text helpers.
 #pragma once
 

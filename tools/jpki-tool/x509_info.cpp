@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "x509_info.h"
 
 #include <openssl/asn1.h>

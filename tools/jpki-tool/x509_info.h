@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the tool says about a certificate: names, validity with days left and the renewal date,
 // the CA generation, and the signature certificate's basic four facts (jpki-card.md §8).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The command set of the virtual JPKI card, rule by rule as in jpki-card.md §3, §4 and §10.
 // Choices where the real card's behaviour is unknown are marked "[choice]".
 #include <openssl/crypto.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The files of the virtual card's applications, as data: which FIDs exist in which DF, what kind
 // of file each is, and the contents of the binary EFs (jpki-card.md §1, §2).
 #pragma once

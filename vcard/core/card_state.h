@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The private state of one VirtualCard (shared by virtual_card.cpp and card_commands.cpp).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Defensive parsing of command APDUs (ISO/IEC 7816-3 §12.1 cases 1-4, short and extended): any
 // byte string yields either a parsed command or "malformed" (answered 6700), never a crash.
 #pragma once

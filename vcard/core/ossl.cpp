@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/ossl.h"
 
 #include <openssl/err.h>

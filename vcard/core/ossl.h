@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RAII owners for the OpenSSL objects the virtual card uses, and one error helper.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/pin_store.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Retry counters and values of the two JPKI PINs, persisted in a small text file so that a lockout
 // or a changed PIN survives restarts of the virtual card (like the EEPROM of a real card).
 #pragma once

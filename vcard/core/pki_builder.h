@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Building blocks of the test PKI (test_pki.cpp issues certificates, pki_files.cpp stores them).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // generatePki / loadOrCreatePki: the test PKI in memory and as a directory of DER/PEM files.
 #include <fstream>
 #include <sstream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // InProcessReaderSystem: the transport interface served by VirtualCards in the same process, with
 // PC/SC-like semantics (shared connections, exclusive transactions, reset and removal reporting).
 #include <condition_variable>

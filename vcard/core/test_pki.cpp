@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Issues the test PKI: two CA roots with the production issuer DNs and the two end-entity
 // certificates of a card holder, shaped like the real ones (jpki-card.md §5, §8).
 #include <openssl/objects.h>

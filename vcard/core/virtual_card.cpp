@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // VirtualCard: construction, power-on, the APDU entry point and its log. The command handlers
 // are in card_commands.cpp.
 #include <openssl/pem.h>

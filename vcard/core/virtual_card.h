@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The virtual JPKI card: the card's state machine (usable in-process) and the in-process reader
 // system that unit tests put behind the transport interface. The vpcd program (vcard/main.cpp)
 // drives the same VirtualCard over the vpcd protocol.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ISO 7816-4 command and response APDUs, status words, and the transaction object that card code
 // must hold to talk to the card.
 #pragma once

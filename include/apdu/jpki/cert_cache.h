@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a JpkiCard may keep between processes, so that a program starting up does not read the same
 // 4 KB of certificates from the card every time: the public certificates (authentication
 // certificate, both CA certificates) and the token label of EF 0006. NEVER the signature

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The JPKI application (公的個人認証AP) client: knows the file layout as data and the command
 // sequences for each operation. Never sees a CK_* type. Not thread-safe: the caller serialises.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Byte buffers shared by every layer: plain data, and secrets that are wiped when released.
 #pragma once
 

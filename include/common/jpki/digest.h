@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Hashing and the PKCS#1 v1.5 DigestInfo, for every layer that signs or names a certificate by
 // its hash (OpenSSL underneath).
 #pragma once

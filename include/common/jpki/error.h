@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The one error type the transport and the JPKI application client throw. The module translates it
 // into CK_RV values in exactly one place (module/rv.cpp).
 #pragma once

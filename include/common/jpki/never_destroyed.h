@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Storage for a global that must outlive static destruction: hosts call PKCS#11 functions from
 // exit handlers after the module's own static destructors have run (pdfsig's NSS_Shutdown, OpenSSL's
 // cleanup with pkcs11-provider; module/library.cpp). The object lives inside the library's own

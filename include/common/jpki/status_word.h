@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ISO 7816-4 status words (§5.6) as this card answers them (jpki-card.md §4): the one table of
 // {Sw, meaning} that the JPKI client (apdu/) and the virtual card (vcard/) both use.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The module's typed configuration: a small "key = value" file whose path can be overridden by the
 // JPKI_PKCS11_CONF environment variable, with [program NAME] sections for single programs, plus
 // built-in settings for programs known to need them and a few environment overrides. Documented

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PKCS#11 3.0 names for both header generations the supported distributions ship:
 //  - p11-kit 0.24 (Debian 12): a v2.40 pkcs11.h (CRYPTOKI_VERSION_MAJOR 2) without the 3.0 types;
 //    they are declared here, with the layout and spelling of p11-kit 0.25's header, so the module

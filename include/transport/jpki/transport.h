@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The transport interface: bytes in, bytes out, inside transactions. The PC/SC implementation
 // (apdu/pcsc/) is the only code that includes winscard.h; the virtual card provides an in-process
 // implementation for unit tests. Every method may throw jpki::Error with a transport Errc.

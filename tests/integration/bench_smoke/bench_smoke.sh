@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench_smoke.sh RUN_SH OUT_DIR: bench/run.sh --quick, then checks that the report has every
 # scenario for every module measured, with APDUs counted and every signature verified.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # attempts.sh N CODE CMD...: runs CMD; when it exits with CODE (a known browser flake, see
 # CMakeLists.txt) it is run again, up to N times in all. Any other failure, a pass or a skip (77)
 # ends it at once with that exit code. When every attempt ends in the flake, the test is reported

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for the browser tests (sourced). Each test runs inside tests/harness/pcsc-harness.sh:
 # private pcscd with the virtual card, private mount/net/pid namespaces. The browser is a real
 # Firefox ESR / Chromium in a real X server (Xvfb); a person's actions are played with xdotool

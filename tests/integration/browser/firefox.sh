@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Firefox ESR logs in to a web site with the (virtual) My Number Card, driven as a person would.
 #
 # A local HTTPS server (127.0.0.1:8443, TLS 1.2 only, client certificate from the JPKI test auth CA

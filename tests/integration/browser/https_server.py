@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A tiny HTTPS server for the browser tests: TLS 1.2 only, a client certificate issued by the
 test authentication CA is required, and the page says who logged in.
 

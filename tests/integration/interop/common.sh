@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for the interoperability tests (sourced after ../lib.sh). Each test runs inside
 # tests/harness/pcsc-harness.sh: private pcscd, virtual card, private network namespace.
 # shellcheck shell=bash disable=SC2034  # the variables are used by the scripts that source this file

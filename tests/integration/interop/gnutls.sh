@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # GnuTLS: gnutls-cli makes a TLS 1.2 client-authenticated handshake with the card's authentication
 # key and certificate given as pkcs11: URIs, against a local gnutls-serv that requires and verifies
 # a client certificate issued by the test authentication CA. With only TLS 1.3 allowed the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # NSS (the browsers' library): modutil adds our module to a fresh NSS database; certutil -L lists
 # the authentication certificate WITHOUT a PIN (the CKO_PROFILE "public certificates token" makes
 # the auth token friendly) — checked both in the card log (no VERIFY with data) and in the module's

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # OpenSSL 3 with the pkcs11 engine (libengine-pkcs11-openssl / libp11), configured through an
 # openssl.cnf whose MODULE_PATH names our module: openssl pkeyutl signs with each key by URI (PIN
 # as pin-value in the URI) and the signatures verify with the certificates; a detached CMS

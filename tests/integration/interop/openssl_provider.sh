@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # OpenSSL 3 with pkcs11-provider (the maintained replacement for the deprecated pkcs11 engine),
 # configured through an openssl.cnf whose pkcs11-module-path names our module. Every command runs
 # without a terminal (setsid, stdin /dev/null) and must exit 0: openssl pkeyutl signs with each key

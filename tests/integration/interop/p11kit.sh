@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # p11-kit and GnuTLS's p11tool: the project's .module file (packaging/jpki-pkcs11.module, with the
 # absolute path of the built module) in a test-local user configuration that hides the system's
 # modules; list-modules shows both tokens; p11tool lists tokens, certificates and (after login)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Remote and sandboxed use: p11-kit server exports the card's tokens (chosen by PKCS#11 URI) on a
 # Unix socket, and p11-kit-client.so (package p11-kit-modules), with P11_KIT_SERVER_ADDRESS set,
 # is the module a sandboxed or remote program loads instead of ours. Through the client

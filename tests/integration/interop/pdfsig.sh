@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # PDF signing with poppler's pdfsig through an NSS database holding our module, with the installed
 # configuration (the shipped example, every setting commented out): the module's built-in settings
 # for pdfsig (the signature token only, no per-signature login) must be enough. pdfsig

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # OpenSSH with the card's authentication key, against a private sshd (this network namespace,
 # 127.0.0.1, its own host key and authorized_keys, log on stderr): ssh-keygen -D lists the
 # authentication key (equal to the test PKI's auth.pem) and never the signature key, without a

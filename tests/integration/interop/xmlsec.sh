@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # XML signatures (e-Gov / e-Tax style): xmlsec with its NSS backend signs an XML document
 # (enveloped XMLDSig, RSA-SHA256) with the card's signature key, found in an NSS database holding
 # our module by its nickname "token:label"; then xmlsec1 --verify accepts it with the signature CA

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* xmlsec_nss_sign: "xmlsec1 --sign --crypto nss --crypto-config DBDIR" for the interop test.
  *
  * Debian 12's xmlsec1 program is built with the OpenSSL backend only ("dynamic xmlsec-crypto

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # jpki-tool change-pin against two cards (card 0 normal, card 1 with both PINs locked): both PINs
 # changed from environment variables (the old one is then refused, the new one signs, checked
 # with OpenSSL); malformed new PINs reach nothing; a wrong current PIN changes nothing and costs

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Exit codes of the environment errors; the scenario is the first argument (the harness options
 # set the scene): no-pcscd, no-readers, no-card, not-jpki.
 source "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for the jpki-tool integration tests (sourced; each test runs inside the harness).
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 T=${JPKI_TOOL:?JPKI_TOOL must name the jpki-tool program}

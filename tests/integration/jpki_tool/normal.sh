@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # jpki-tool against a normal card: status, certs, show, sign (raw and CMS, both keys), verify,
 # --json, --help, usage errors, wrong and malformed PINs, the one-try-left warning.
 source "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Card 0 with expired certificates, card 1 an old juki card.
 source "$(dirname "$0")/lib.sh"
 export AUTH_PIN=1234 SIGN_PIN=ABC123

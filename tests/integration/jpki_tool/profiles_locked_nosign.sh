@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Two cards: card 0 with both PINs locked (profile locked), card 1 without a signature
 # certificate (profile no-sign-cert, a minor's card). Reader chosen with --reader.
 source "$(dirname "$0")/lib.sh"

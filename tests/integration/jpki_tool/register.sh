@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # register / unregister / doctor in a temporary HOME: p11-kit user config, the Chromium NSS
 # database (created when missing), a Firefox profile, an arbitrary NSS database, and the Firefox
 # enterprise policy (in a throw-away overlay of /etc); what doctor says browsers see.

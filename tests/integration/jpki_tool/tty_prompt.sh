@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Terminal test: the PIN prompt goes to the terminal with echo off. tmux runs `jpki-tool show`,
 # the PIN is typed with send-keys, and the screen must show the prompt but never the PIN.
 source "$(dirname "$0")/lib.sh"

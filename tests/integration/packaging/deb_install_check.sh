@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs inside pcsc-harness.sh (private mount/net/PID namespaces, a private pcscd, the virtual card).
 #   deb_install_check.sh PACKAGE.deb
 # /usr, /etc and /var are covered with overlays whose upper layers live in this namespace's

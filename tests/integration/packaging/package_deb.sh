@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the .deb, then runs deb_install_check.sh in the pcsc harness (private pcscd + virtual card).
 #
 # Which build: when the CTest build tree was configured with -DCMAKE_INSTALL_PREFIX=/usr, cpack

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Concurrency through pcscd and the virtual card: 8 threads in one process, then 4 processes at
 # once, each opening a session, logging in and signing repeatedly for a bounded time. Every
 # signature is verified (C_Verify with the token's public key); no deadlock (each run is bounded

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for the fault-injection scripts (sourced). They run inside pcsc-harness.sh --no-pcscd:
 # the namespace is private, and these helpers start, stop and restart pcscd and the virtual cards
 # themselves (by the process ids they started), so pcscd restarts and card swaps are possible.

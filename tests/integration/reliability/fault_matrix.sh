@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Fault injection through the virtual card and pcscd: each fault × operation ends in a correct
 # CK_RV, never a hang, never a signature by the wrong card or a cached certificate of the old one,
 # and the module works again (in the SAME process) once the card is back. Prints the fault matrix.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* p11probe: drives a PKCS#11 module step by step and prints the CK_RV of each step, so the
  * reliability scripts can inject a fault between (or during) calls of ONE process and check the
  * exact return codes. Also the worker of the concurrency test.

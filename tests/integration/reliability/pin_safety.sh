@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # PIN safety through pcscd and the virtual card, with the debug log and the APDU trace on:
 # malformed PINs produce no VERIFY at all, a wrong well-formed PIN costs exactly one try, no PIN
 # (right, wrong or malformed) appears in the module's log or the card's trace, and a core dump of

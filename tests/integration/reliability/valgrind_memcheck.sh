@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # valgrind memcheck on the integration path: pkcs11-tool -L, -O, login + sign on both tokens
 # through pcscd and the virtual card, with the shipped module. Any memcheck error (invalid
 # read/write, uninitialised use, definite leak) fails the test (--error-exitcode).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // CallRunner: bounded calls on a helper thread (apdu/pcsc/call_runner.h). No PC/SC involved: the
 // "calls" are lambdas that block on a gate the test opens, standing in for SCardTransmit on a mute
 // card.

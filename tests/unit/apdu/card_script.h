@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // APDUs and card answers for scripted JpkiCard tests (scripted_connection.h): the commands as hex,
 // DER-shaped fake certificates, answers with a status word.
 #pragma once

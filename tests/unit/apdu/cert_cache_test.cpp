@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The cross-process certificate store on disk, alone and under JpkiCard against a strict scripted
 // card: a hit costs only the first chunk, the card always has the last word, the signature
 // certificate never reaches the disk, and a bad file or directory only means reading the card.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Encoding of command APDUs, parsing of responses, the status-word table and the byte helpers.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JpkiCard against a strict scripted card: the exact APDU sequence of every operation.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Links the PC/SC transport without talking to pcscd (only constructs the reader system, which
 // establishes its context lazily).
 #include "jpki/transport.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // normalisePin: the local PIN rules (jpki-card.md §9), table-driven.
 #include <gtest/gtest.h>
 

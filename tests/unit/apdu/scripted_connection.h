@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A strict scripted CardConnection for unit tests: every APDU must match the next expected
 // command (hex), which answers with the scripted response or transport error. An unexpected APDU
 // fails the test; so does an unused expectation (checkDone(), called from TearDown).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Transaction: begin/end, 61xx / 6Cxx handling, APDU count and the trace (never VERIFY data).
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Permission checks in unit tests that also run as root (CI and the test command do): root reads
 // and writes files whatever their mode, so such a check runs in a child process that has dropped to
 // the user nobody; as any other user it runs in place. The child reports failed expectations

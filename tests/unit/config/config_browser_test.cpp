@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The browser rule: web browsers see `browser-tokens` (auth-only by default) so that listing
 // certificates never asks for the signature password; JPKI_PKCS11_TOKENS still wins.
 #include <gtest/gtest.h>

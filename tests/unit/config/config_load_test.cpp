@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // load(): the file named by JPKI_PKCS11_CONF, the default path, unreadable files and the
 // environment overrides.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Parsing of the configuration text: one table of cases, each checked for the resulting value and
 // for the warnings (which must name the line and keep the default).
 #include <gtest/gtest.h>

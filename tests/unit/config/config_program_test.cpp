@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Per-program settings: the [program NAME] sections of the file (syntax and warnings), the layers
 // environment > section > built-in program settings > browser rule > global > defaults (one table
 // of cases through load()), and the built-in table itself (valid, documented where users read).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // readerSelected(): exclude wins, an empty include list selects every reader.
 #include <gtest/gtest.h>
 

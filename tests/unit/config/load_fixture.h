@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the load() tests of config_load_test.cpp and config_program_test.cpp share: environment
 // variables set for one scope, and a fixture with a private directory for configuration files.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The module with its cross-process certificate cache (certificate-cache, cache-dir): a second
 // C_Initialize (a new process, as far as the card can tell) reads one chunk per certificate and no
 // token label; another card is never shown a cached certificate; the signature certificate never

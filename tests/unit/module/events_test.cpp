@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Card removal, replacement, slot events, C_Finalize from another thread, transport faults.
 #include <chrono>
 #include <future>

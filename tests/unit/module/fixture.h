@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Test fixture: the module core over the in-process virtual card. makeReaderSystem() (the link-time
 // choice of the module) is defined by fixture.cpp and hands out a proxy to g_readers, so each test
 // controls the readers and cards the module sees.

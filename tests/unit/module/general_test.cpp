@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C boundary: function list, interfaces, C_GetInfo, initialization rules, NULL arguments,
 // unsupported and write functions, fork.
 #include <sys/wait.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Login: malformed PINs never reach the card, state shared per token, logout clears both tokens of
 // a card, user types, reset by another process.
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Objects: visibility before/after login, every attribute of every object checked against the
 // certificates (OpenSSL), C_GetAttributeValue's five cases, template matching, handles.
 #include <openssl/bn.h>

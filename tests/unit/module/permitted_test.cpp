@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every C_* stays within the return codes PKCS#11 permits it (module/permitted.cpp): the table
 // itself, the CK_RV mapping of every internal error for every function (rv.cpp), and the guard
 // with every kind of exception a body can throw (guard.cpp). The fixture checks, after every test

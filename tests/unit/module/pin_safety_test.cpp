@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PIN safety (issue 9), as properties over many generated PINs, through the PKCS#11 ABI against
 // the in-process card:
 //   * no malformed PIN (length, characters, encodings, embedded NUL) produces any APDU, let alone

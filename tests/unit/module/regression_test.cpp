@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Regression tests for findings of the CMocka suite and the reliability work (issue 9). Each test
 // names the rule it pins down.
 #include <cstring>

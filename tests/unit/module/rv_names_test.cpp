@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The names table knows the constants the log prints (the CK_RV mapping: permitted_test.cpp).
 #include "fixture.h"
 #include "jpki/error.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // C_SetPIN (v2.40 §5.6) against the in-process card: R/W sessions only, the new PIN's rules
 // before any APDU, VERIFY + CHANGE REFERENCE DATA on the card, wrong / locked current PINs, the
 // login state after a change, and only the return codes C_SetPIN's section lists.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Mechanisms, signing with every mechanism (verified with OpenSSL against the certificate),
 // multi-part, length queries without card I/O, always-authenticate, software verify and digest.
 #include <openssl/evp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Slots and tokens: ids, presence, labels and identity, PIN flags (no try spent), no card I/O
 // where none is allowed.
 #include <regex>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Units of jpki-tool that need no card: argument parsing, JSON, dates, exit codes, DigestInfo.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Retry counters persist in the state file across VirtualCard instances (card "restarts").
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // InProcessReaderSystem: reader list, connect errors, reset/removal reporting, transactions,
 // waitForChange/cancel, fault hook.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The test PKI: DNs, extensions, validity, key sizes, chaining, and the directory store.
 #include <gtest/gtest.h>
 #include <openssl/bn.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vcard_test_support.h"
 
 #include <openssl/evp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared helpers of the virtual-card unit tests: one test PKI per test binary (RSA key
 // generation is slow), hex APDU shortcuts and signature verification.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The VirtualCard command set, rule by rule (jpki-card.md §10), mostly as APDU scripts.
 #include <gtest/gtest.h>
 #include <openssl/rand.h>
