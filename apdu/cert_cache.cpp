@@ -55,7 +55,7 @@ std::optional<Bytes> readSmallFile(const std::string& path, std::size_t maxSize)
     return std::nullopt;
   }
   std::optional<Bytes> result;
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() && st.st_size > 0 &&
       static_cast<std::size_t>(st.st_size) <= maxSize) {
     Bytes data(static_cast<std::size_t>(st.st_size) + 1);  // one more: notices a longer file
@@ -185,7 +185,7 @@ class DiskStore final : public CertificateStore {
       state_ = Dir::Refused;
       return false;
     }
-    struct stat st {};
+    struct stat st = {};
     if (::stat(dir_.c_str(), &st) != 0) {
       if (errno != ENOENT || !create) {
         return false;

@@ -18,10 +18,14 @@ namespace jpki {
 namespace layout {
 std::uint16_t certEf(CertFile file) {
   switch (file) {
-    case CertFile::Auth: return kEfAuthCert;
-    case CertFile::AuthCa: return kEfAuthCaCert;
-    case CertFile::Sign: return kEfSignCert;
-    case CertFile::SignCa: return kEfSignCaCert;
+    case CertFile::Auth:
+      return kEfAuthCert;
+    case CertFile::AuthCa:
+      return kEfAuthCaCert;
+    case CertFile::Sign:
+      return kEfSignCert;
+    case CertFile::SignCa:
+      return kEfSignCaCert;
   }
   throw Error(Errc::InvalidInput, "unknown certificate file");
 }
@@ -42,7 +46,8 @@ namespace detail {
         throw Error(Errc::PinLocked, what, sw);
       }
       throw Error(Errc::CardStatus, what, sw);
-    default: throw Error(Errc::CardStatus, what, sw);
+    default:
+      throw Error(Errc::CardStatus, what, sw);
   }
 }
 

@@ -14,7 +14,6 @@ namespace jpki {
 
 namespace {
 
-
 constexpr std::size_t kLabelSize = 0x20;  // CK_TOKEN_INFO.label
 
 // Total length of a certificate from its DER header (SEQUENCE with a long-form length).

@@ -7,9 +7,8 @@ namespace jpki::apdu {
 
 Response Response::parse(const Bytes& raw) {
   if (raw.size() < 2) {
-    throw Error(Errc::BadResponse,
-                "response APDU shorter than a status word (" + std::to_string(raw.size()) +
-                    " bytes)");
+    throw Error(Errc::BadResponse, "response APDU shorter than a status word (" +
+                                       std::to_string(raw.size()) + " bytes)");
   }
   Response r;
   r.data.assign(raw.begin(), raw.end() - 2);

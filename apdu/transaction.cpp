@@ -94,8 +94,8 @@ Response Transaction::send(const Command& command) {
     if (round == kMaxGetResponseRounds) {
       throw Error(Errc::BadResponse, "too many 61xx (GET RESPONSE) rounds", response.sw);
     }
-    response = exchange(connection_, getResponse(static_cast<std::uint8_t>(response.sw & 0xFF)),
-                        count_);
+    response =
+        exchange(connection_, getResponse(static_cast<std::uint8_t>(response.sw & 0xFF)), count_);
     data.insert(data.end(), response.data.begin(), response.data.end());
   }
   response.data = std::move(data);

@@ -140,8 +140,7 @@ std::string apply(Config& config, const std::string& key, std::string_view value
       (key == "tokens" ? config.tokens : config.browserTokens) = *t;
       return {};
     }
-    return "bad value " + quote(value) + " for " + key +
-           " (expected both, auth-only or sign-only)";
+    return "bad value " + quote(value) + " for " + key + " (expected both, auth-only or sign-only)";
   }
   if (key == "sign-always-authenticate" || key == "apdu-trace" || key == "certificate-cache") {
     if (auto b = parseBool(value)) {
@@ -420,8 +419,8 @@ bool programMatches(std::string_view pattern, std::string_view programName) {
 bool isBrowserProgram(std::string_view programName) {
   // Prefixes cover the variants (firefox-esr, firefox-bin, chromium-browser, chrome_crashpad…).
   static constexpr std::string_view kBrowsers[] = {
-      "firefox", "chrome", "chromium", "google-chrome", "msedge", "microsoft-edge",
-      "brave", "vivaldi", "opera", "librewolf", "waterfox", "floorp", "epiphany"};
+      "firefox", "chrome", "chromium",  "google-chrome", "msedge", "microsoft-edge", "brave",
+      "vivaldi", "opera",  "librewolf", "waterfox",      "floorp", "epiphany"};
   const auto name = lower(programName);
   return std::any_of(std::begin(kBrowsers), std::end(kBrowsers),
                      [&](std::string_view b) { return name.rfind(b, 0) == 0; });

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The built-in per-program settings: the one table of programs that cannot use the card with the
-// global defaults, and what they get instead (layer 3 of include/config/jpki/config.h). Each entry is
-// written in the syntax of a [program NAME] section, parsed by the same code as the file, and is
+// global defaults, and what they get instead (layer 3 of include/config/jpki/config.h). Each entry
+// is written in the syntax of a [program NAME] section, parsed by the same code as the file, and is
 // overridden key by key by a [program NAME] section of the file or by the environment.
 // Documented in packaging/jpki-pkcs11.conf.5 (PROGRAMS) and config/jpki-pkcs11.conf.example; an
 // entry belongs here only with evidence (an interoperability test), not by guess.

@@ -168,7 +168,8 @@ CK_RV C_MessageVerifyFinal(CK_SESSION_HANDLE h) { return unsupported(Fn::Message
 
 // clang-format on
 
-// The 2.40 functions after C_GetInfo, in CK_FUNCTION_LIST order (v2.40 §3.6); both lists share them.
+// The 2.40 functions after C_GetInfo, in CK_FUNCTION_LIST order (v2.40 §3.6); both lists share
+// them.
 // clang-format off
 #define JPKI_FUNCTIONS_AFTER_GETINFO \
   C_GetFunctionListImpl, C_GetSlotList, C_GetSlotInfo, C_GetTokenInfo, C_GetMechanismList, \

@@ -7,7 +7,6 @@
 
 #include "log.h"
 #include "names.h"
-
 #include "ops.h"
 
 namespace jpki::module {
@@ -20,7 +19,8 @@ void logTemplate(const CK_ATTRIBUTE* tmpl, CK_ULONG count) {
     text += ' ';
     text += names::attribute(tmpl[i].type);
     CK_ULONG value = 0;
-    if (tmpl[i].type == CKA_CLASS && tmpl[i].pValue != nullptr && tmpl[i].ulValueLen == sizeof value) {
+    if (tmpl[i].type == CKA_CLASS && tmpl[i].pValue != nullptr &&
+        tmpl[i].ulValueLen == sizeof value) {
       std::memcpy(&value, tmpl[i].pValue, sizeof value);
       text += '=';
       text += names::objectClass(value);

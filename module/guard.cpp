@@ -77,8 +77,7 @@ CK_RV run(Fn fn, Pre pre, CK_ULONG target, Body body) {
       // CKR_DEVICE_REMOVED next) and the next use connects again.
       JPKI_LOG_WARN("%s: %s", fnName(fn), e.what());
       syncReaders(*st);
-    } else if (session != nullptr && !st->finalized &&
-               e.code() == Errc::Transport) {
+    } else if (session != nullptr && !st->finalized && e.code() == Errc::Transport) {
       // A card pulled in the middle of an exchange often surfaces as a plain transport failure
       // (pcsc-lite: SCARD_E_NOT_TRANSACTED): ask the reader (no APDU) and report the removal.
       syncReaders(*st);

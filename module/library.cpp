@@ -104,9 +104,9 @@ std::unique_ptr<Lock> makeLock(CK_VOID_PTR raw) {
   return std::make_unique<StdLock>();
 }
 
-// Ends the sessions of a State taken out of g_state, under its lock so that no call is still running
-// on it; with releaseLogins (C_Finalize) also the card's verified PINs (an APDU). At exit no APDU is
-// sent: a process that ends without C_Finalize has always left the card as it was.
+// Ends the sessions of a State taken out of g_state, under its lock so that no call is still
+// running on it; with releaseLogins (C_Finalize) also the card's verified PINs (an APDU). At exit
+// no APDU is sent: a process that ends without C_Finalize has always left the card as it was.
 CK_RV teardown(State& st, bool releaseLogins) {
   // Wake a thread blocked in C_WaitForSlotEvent first (it holds no lock while blocked).
   st.readers->cancel();
@@ -228,8 +228,8 @@ CK_RV initialize(CK_VOID_PTR args) {
   // No card I/O and no PC/SC call here: the reader system connects lazily.
   st->readers = std::shared_ptr<ReaderSystem>(makeReaderSystem());
   const bool threadsAllowed =
-      args == nullptr ||
-      (static_cast<CK_C_INITIALIZE_ARGS_PTR>(args)->flags & CKF_LIBRARY_CANT_CREATE_OS_THREADS) == 0;
+      args == nullptr || (static_cast<CK_C_INITIALIZE_ARGS_PTR>(args)->flags &
+                          CKF_LIBRARY_CANT_CREATE_OS_THREADS) == 0;
   st->readers->setCallTimeout(threadsAllowed
                                   ? std::chrono::milliseconds(st->config.cardTimeoutSeconds * 1000L)
                                   : std::chrono::milliseconds(0));

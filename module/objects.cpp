@@ -241,7 +241,8 @@ const AttrMap* attributes(Token& token, const ObjectEntry& obj, bool full) {
       return nullptr;
     }
     if (it == token.attrCache.end()) {
-      it = token.attrCache.emplace(obj.handle, Token::CachedAttrs{buildStatic(token, *obj.def), false})
+      it = token.attrCache
+               .emplace(obj.handle, Token::CachedAttrs{buildStatic(token, *obj.def), false})
                .first;
     }
     if (full) {

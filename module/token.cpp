@@ -39,8 +39,7 @@ void invalidateCard(State& st, Card& card) {
 const std::string& cardSerial(Card& card) {
   if (card.serial.empty()) {
     const Bytes& identity = card.jpki->identity();  // one chunk of 000A, cached
-    card.serial =
-        toHex(ByteView(identity).first(std::min<std::size_t>(8, identity.size())), false);
+    card.serial = toHex(ByteView(identity).first(std::min<std::size_t>(8, identity.size())), false);
     std::transform(card.serial.begin(), card.serial.end(), card.serial.begin(),
                    [](char ch) { return static_cast<char>(std::toupper(ch)); });
   }

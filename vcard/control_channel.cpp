@@ -12,7 +12,7 @@
 namespace jpki::vcard {
 
 ControlChannel::ControlChannel(std::string path) : path_(std::move(path)) {
-  struct stat st {};
+  struct stat st = {};
   if (stat(path_.c_str(), &st) != 0) {
     if (mkfifo(path_.c_str(), 0600) != 0) {
       throw std::runtime_error("cannot create control FIFO " + path_ + ": " + std::strerror(errno));

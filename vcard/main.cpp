@@ -29,7 +29,7 @@ extern "C" void onSignal(int) {
 
 void installSignalHandlers() {
   if (pipe(gSignalPipe) != 0) throw std::runtime_error("pipe failed");
-  struct sigaction sa {};
+  struct sigaction sa = {};
   sa.sa_handler = onSignal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
@@ -58,7 +58,8 @@ class Runner {
           everConnected_ = true;
           card_.reset();
           note("connected to vpcd (card inserted)");
-        } else if (!everConnected_ && std::chrono::steady_clock::now() - start > o_.connectTimeout) {
+        } else if (!everConnected_ &&
+                   std::chrono::steady_clock::now() - start > o_.connectTimeout) {
           std::cerr << "jpki-vcard: " << error << " (gave up after --connect-timeout)\n";
           return 1;
         }
@@ -124,17 +125,30 @@ class Runner {
     }
     if (frame->size() == 1) {
       switch ((*frame)[0]) {
-        case kVpcdPowerOff: note("power off"); card_.reset(); return;
-        case kVpcdPowerOn: note("power on"); card_.reset(); return;
-        case kVpcdReset: note("reset"); card_.reset(); return;
-        case kVpcdGetAtr: conn_->writeFrame(card_.atr()); return;
-        default: break;  // not a control code: a (malformed) one-byte APDU
+        case kVpcdPowerOff:
+          note("power off");
+          card_.reset();
+          return;
+        case kVpcdPowerOn:
+          note("power on");
+          card_.reset();
+          return;
+        case kVpcdReset:
+          note("reset");
+          card_.reset();
+          return;
+        case kVpcdGetAtr:
+          conn_->writeFrame(card_.atr());
+          return;
+        default:
+          break;  // not a control code: a (malformed) one-byte APDU
       }
     }
     ++apdus_;
     if (o_.hangAfter && !hangDone_ && apdus_ > *o_.hangAfter) {
       hanging_ = true;
-      writeLog(maskedCommand(*frame), {}, std::chrono::microseconds(0), " [not answered: --hang-after]");
+      writeLog(maskedCommand(*frame), {}, std::chrono::microseconds(0),
+               " [not answered: --hang-after]");
       return;  // the card never answers
     }
     Bytes response;
@@ -165,7 +179,8 @@ class Runner {
   }
 
   void sleepLatency(const Bytes& command, const Bytes& response) const {
-    double ms = o_.latencyApduMs + o_.latencyByteMs * static_cast<double>(command.size() + response.size());
+    double ms =
+        o_.latencyApduMs + o_.latencyByteMs * static_cast<double>(command.size() + response.size());
     if (command.size() > 1 && command[1] == 0x2A) ms += o_.latencySignMs;
     if (ms > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(ms));
   }

@@ -113,8 +113,8 @@ Error CallRunner::timeoutError(bool now) const {
   }
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.1f", static_cast<double>(limit_.count()) / 1000.0);
-  return {Errc::Timeout, "the card in reader \"" + reader_ + "\" did not answer within " +
-                             seconds + " s; remove it and insert it again"};
+  return {Errc::Timeout, "the card in reader \"" + reader_ + "\" did not answer within " + seconds +
+                             " s; remove it and insert it again"};
 }
 
 }  // namespace jpki::pcsc

@@ -5,7 +5,8 @@
 // on its own helper thread and waits at most `limit` for it:
 //
 //   * in time: the result is returned as if the call had been made directly;
-//   * too late: Errc::Timeout is thrown and the runner is abandoned. The helper thread stays blocked
+//   * too late: Errc::Timeout is thrown and the runner is abandoned. The helper thread stays
+//   blocked
 //     inside pcsc-lite until the call finally returns (the card is pulled, the reader unplugged),
 //     then releases what the call owned and ends. Until then the reader is "stuck" in StuckReaders:
 //     every new connection to it fails at once with Errc::Timeout, because any PC/SC call on that

@@ -33,8 +33,7 @@ Errc errcFor(LONG rv) noexcept {
 }
 
 bool serviceLost(LONG rv) noexcept {
-  return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED ||
-         rv == SCARD_E_INVALID_HANDLE;
+  return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED || rv == SCARD_E_INVALID_HANDLE;
 }
 
 void throwPcsc(LONG rv, const std::string& context) {

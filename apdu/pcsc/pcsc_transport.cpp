@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "call_runner.h"
 #include "jpki/error.h"
 #include "jpki/transport.h"
-#include "call_runner.h"
 #include "pcsc_error.h"
 
 namespace jpki {
@@ -94,9 +94,8 @@ LONG withContext(Context& context, Call call) {
 std::vector<std::string> listReaders(Context& context) {
   for (int attempt = 0; attempt < kMaxListAttempts; ++attempt) {
     DWORD size = 0;
-    LONG rv = withContext(context, [&](SCARDCONTEXT c) {
-      return SCardListReaders(c, nullptr, nullptr, &size);
-    });
+    LONG rv = withContext(
+        context, [&](SCARDCONTEXT c) { return SCardListReaders(c, nullptr, nullptr, &size); });
     if (rv == SCARD_E_NO_READERS_AVAILABLE) {
       return {};
     }
@@ -135,7 +134,8 @@ std::vector<SCARD_READERSTATE> currentStates(SCARDCONTEXT context,
   if (states.empty()) {
     return states;
   }
-  const LONG rv = SCardGetStatusChange(context, 0, states.data(), static_cast<DWORD>(states.size()));
+  const LONG rv =
+      SCardGetStatusChange(context, 0, states.data(), static_cast<DWORD>(states.size()));
   if (rv != SCARD_S_SUCCESS && rv != SCARD_E_TIMEOUT) {
     throwPcsc(rv, "SCardGetStatusChange");
   }
@@ -229,8 +229,7 @@ class PcscConnection final : public CardConnection {
   bool beginTransaction() override {
     bool reset = resetPending_;
     for (int attempt = 0; attempt <= kMaxResetRecoveries; ++attempt) {
-      const LONG rv =
-          runner_.run([link = link_] { return SCardBeginTransaction(link->handle); });
+      const LONG rv = runner_.run([link = link_] { return SCardBeginTransaction(link->handle); });
       if (rv == SCARD_S_SUCCESS) {
         resetPending_ = false;
         return reset;
@@ -270,8 +269,8 @@ class PcscConnection final : public CardConnection {
       Reply r;
       r.response.resize(kMaxResponse);
       auto length = static_cast<DWORD>(r.response.size());
-      r.rv = SCardTransmit(link->handle, pci, apdu.view().data(),
-                           static_cast<DWORD>(apdu.size()), nullptr, r.response.data(), &length);
+      r.rv = SCardTransmit(link->handle, pci, apdu.view().data(), static_cast<DWORD>(apdu.size()),
+                           nullptr, r.response.data(), &length);
       r.response.resize(r.rv == SCARD_S_SUCCESS ? std::min<std::size_t>(length, kMaxResponse) : 0);
       return r;
     });
@@ -423,6 +422,8 @@ class PcscReaderSystem final : public ReaderSystem {
 
 }  // namespace
 
-std::unique_ptr<ReaderSystem> makePcscReaderSystem() { return std::make_unique<PcscReaderSystem>(); }
+std::unique_ptr<ReaderSystem> makePcscReaderSystem() {
+  return std::make_unique<PcscReaderSystem>();
+}
 
 }  // namespace jpki

@@ -83,7 +83,7 @@ CK_STATE session_state(CK_SESSION_HANDLE session);
  * count; fills at most max handles. */
 CK_ULONG find_objects(CK_SESSION_HANDLE session, CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE* out,
                       CK_ULONG max);
-#define ANY_CLASS ((CK_OBJECT_CLASS)-1)
+#define ANY_CLASS (~(CK_OBJECT_CLASS)0)
 /* Finds exactly one object of the class, optionally restricted to a certificate category
  * (0: any); fails otherwise. */
 CK_OBJECT_HANDLE find_one(CK_SESSION_HANDLE session, CK_OBJECT_CLASS cls);

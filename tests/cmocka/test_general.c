@@ -197,7 +197,8 @@ static void interfaces(void** state) {
   CK_ULONG n = 8;
   assert_rv(get_list(list, &n), CKR_OK);
   assert_int_equal(n, count);
-  /* v3.0 §5.2: "PKCS 11" 3.0 (the default, listed first) and "PKCS 11" 2.40 (= C_GetFunctionList). */
+  /* v3.0 §5.2: "PKCS 11" 3.0 (the default, listed first) and "PKCS 11" 2.40 (= C_GetFunctionList).
+   */
   assert_int_equal(n, 2);
   const CK_FUNCTION_LIST_3_0* f30 = NULL;
   int has_240 = 0;

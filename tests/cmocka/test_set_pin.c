@@ -83,7 +83,10 @@ static void malformed_new_pin_sends_nothing(void** state) {
   assert_rv(set_pin(a, AUTH_PIN, "567"), CKR_PIN_LEN_RANGE);
   assert_rv(set_pin(a, AUTH_PIN, "56789"), CKR_PIN_LEN_RANGE);
   assert_rv(set_pin(a, AUTH_PIN, "56a8"), CKR_PIN_INVALID);
-  assert_rv(p11->C_SetPIN(a, (CK_UTF8CHAR_PTR)AUTH_PIN, 4, (CK_UTF8CHAR_PTR) "56\0" "8", 4),
+  assert_rv(p11->C_SetPIN(a, (CK_UTF8CHAR_PTR)AUTH_PIN, 4,
+                          (CK_UTF8CHAR_PTR) "56\0"
+                                            "8",
+                          4),
             CKR_PIN_INVALID);
   assert_rv(p11->C_SetPIN(a, NULL, 0, NULL, 0), CKR_PIN_LEN_RANGE);
   assert_rv(p11->C_SetPIN(a, NULL, 4, (CK_UTF8CHAR_PTR) "5678", 4), CKR_ARGUMENTS_BAD);

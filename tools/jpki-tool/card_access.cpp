@@ -2,8 +2,8 @@
 #include "card_access.h"
 
 #include "exit_codes.h"
-#include "jpki/config.h"
 #include "jpki/apdu.h"
+#include "jpki/config.h"
 #include "pin_prompt.h"
 
 namespace jpki::tool {

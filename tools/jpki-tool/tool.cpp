@@ -31,8 +31,8 @@ using Command = Exit (*)(Context, const Args&);
 
 const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> table = {
-      {"status", cmdStatus},     {"certs", cmdCerts},          {"show", cmdShow},
-      {"sign", cmdSign},         {"verify", cmdVerify},        {"doctor", cmdDoctor},
+      {"status", cmdStatus},     {"certs", cmdCerts},           {"show", cmdShow},
+      {"sign", cmdSign},         {"verify", cmdVerify},         {"doctor", cmdDoctor},
       {"register", cmdRegister}, {"unregister", cmdUnregister}, {"change-pin", cmdChangePin}};
   return table;
 }

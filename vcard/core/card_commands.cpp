@@ -29,9 +29,12 @@ Bytes triesStatus(int tries) {
 
 const FileTable* VirtualCard::Impl::currentFiles() const {
   switch (df) {
-    case Df::Jpki: return &jpkiEfs;
-    case Df::Text: return &textEfs;
-    case Df::None: break;
+    case Df::Jpki:
+      return &jpkiEfs;
+    case Df::Text:
+      return &textEfs;
+    case Df::None:
+      break;
   }
   return nullptr;
 }
@@ -58,11 +61,16 @@ Bytes VirtualCard::Impl::dispatch(const CommandApdu& c) {
     return statusOnly(Sw::InsNotSupported);
   }
   switch (c.ins) {
-    case kInsSelect: return select(c);
-    case kInsReadBinary: return readBinary(c);
-    case kInsVerify: return verify(c);
-    case kInsChangeReferenceData: return changeReferenceData(c);
-    case kInsGetChallenge: return getChallenge(c);
+    case kInsSelect:
+      return select(c);
+    case kInsReadBinary:
+      return readBinary(c);
+    case kInsVerify:
+      return verify(c);
+    case kInsChangeReferenceData:
+      return changeReferenceData(c);
+    case kInsGetChallenge:
+      return getChallenge(c);
     default:
       return statusOnly(Sw::InsNotSupported);
   }

@@ -52,9 +52,9 @@ FileTable jpkiFiles(const CardPki& pki, Profile profile) {
   files[kEfSignCaCert] = {FileKind::Binary, pki.signCaCert, false, true};
   files[kEfTokenInfo] = {FileKind::Binary, tokenInfo(profile), false, false};
   // EF 0008: byte 0 = sign certificate present (8F), byte 1 = auth certificate present [C1].
-  files[kEfCertPresence] = {
-      FileKind::Binary, Bytes{static_cast<std::uint8_t>(hasSign ? 0x8F : 0x00), 0x8F, 0x00},
-      false, false};
+  files[kEfCertPresence] = {FileKind::Binary,
+                            Bytes{static_cast<std::uint8_t>(hasSign ? 0x8F : 0x00), 0x8F, 0x00},
+                            false, false};
   files[kEfAuthCert] = {FileKind::Binary, pki.authCert, false, false};
   files[kEfAuthCaCert] = {FileKind::Binary, pki.authCaCert, false, false};
   files[kEfAuthKey] = {FileKind::Key, {}, false, false};

@@ -14,15 +14,17 @@ namespace jpki::vcard {
 // The applications the card answers SELECT-by-AID for. None = the state after power-on.
 enum class Df { None, Jpki, Text };
 
-inline constexpr std::uint8_t kJpkiAid[] = {0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01};
+inline constexpr std::uint8_t kJpkiAid[] = {0xD3, 0x92, 0xF0, 0x00, 0x26,
+                                            0x01, 0x00, 0x00, 0x00, 0x01};
 // 券面事項入力補助AP: modelled only so that "wrong application selected" can be tested.
-inline constexpr std::uint8_t kTextAid[] = {0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08};
+inline constexpr std::uint8_t kTextAid[] = {0xD3, 0x92, 0x10, 0x00, 0x31,
+                                            0x00, 0x01, 0x01, 0x04, 0x08};
 
 // JPKI FIDs (§2).
-inline constexpr std::uint16_t kEfSignCert = 0x0001, kEfSignCaCert = 0x0002,
-                               kEfTokenInfo = 0x0006, kEfCertPresence = 0x0008,
-                               kEfAuthCert = 0x000A, kEfAuthCaCert = 0x000B, kEfAuthKey = 0x0017,
-                               kEfAuthPin = 0x0018, kEfSignKey = 0x001A, kEfSignPin = 0x001B;
+inline constexpr std::uint16_t kEfSignCert = 0x0001, kEfSignCaCert = 0x0002, kEfTokenInfo = 0x0006,
+                               kEfCertPresence = 0x0008, kEfAuthCert = 0x000A,
+                               kEfAuthCaCert = 0x000B, kEfAuthKey = 0x0017, kEfAuthPin = 0x0018,
+                               kEfSignKey = 0x001A, kEfSignPin = 0x001B;
 
 enum class FileKind {
   Binary,  // readable with READ BINARY (subject to `needsSignPin`)

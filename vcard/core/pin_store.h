@@ -26,7 +26,9 @@ class PinStore {
            std::string signPin);
 
   [[nodiscard]] int tries(bool sign) const { return sign ? sign_ : auth_; }
-  [[nodiscard]] static int maxTries(bool sign) { return sign ? kSignPinMaxTries : kAuthPinMaxTries; }
+  [[nodiscard]] static int maxTries(bool sign) {
+    return sign ? kSignPinMaxTries : kAuthPinMaxTries;
+  }
   // Sets a counter (clamped to 0..max) and persists the change.
   void set(bool sign, int tries);
 

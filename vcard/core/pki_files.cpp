@@ -32,8 +32,8 @@ CardPki toCardPki(const Material& m) {
 
 void issueEndEntity(Material& m, Profile profile, const std::string& holderName) {
   m.auth = pki::makeAuthCert(m.authKey.get(), m.authCa.get(), m.authCaKey.get(), profile);
-  m.sign = pki::makeSignCert(m.signKey.get(), m.signCa.get(), m.signCaKey.get(), profile,
-                             holderName);
+  m.sign =
+      pki::makeSignCert(m.signKey.get(), m.signCa.get(), m.signCaKey.get(), profile, holderName);
 }
 
 std::string readText(const fs::path& file) {

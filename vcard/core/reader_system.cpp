@@ -14,9 +14,9 @@ struct Slot {
   std::string name;
   std::shared_ptr<VirtualCard> card;
   std::uint32_t eventCount = 0;
-  std::uint64_t insertion = 0;    // changes with every insert: identifies "this card insertion"
-  std::uint64_t resets = 0;       // number of resets of the current insertion
-  std::uint64_t owner = 0;        // connection id holding the transaction, 0 = none
+  std::uint64_t insertion = 0;  // changes with every insert: identifies "this card insertion"
+  std::uint64_t resets = 0;     // number of resets of the current insertion
+  std::uint64_t owner = 0;      // connection id holding the transaction, 0 = none
 };
 
 // The shared state of the reader system and its connections.
@@ -25,8 +25,8 @@ struct Shared {
   std::condition_variable changed;  // reader/card events, transaction release, cancel
   std::vector<Slot> slots;
   bool serviceAvailable = true;
-  std::uint64_t changes = 0;       // bumped on every reader or card event
-  std::uint64_t cancels = 0;       // bumped by cancel()
+  std::uint64_t changes = 0;  // bumped on every reader or card event
+  std::uint64_t cancels = 0;  // bumped by cancel()
   std::uint64_t nextConnection = 1;
   std::uint64_t nextInsertion = 1;
   std::function<void(std::size_t, const Bytes&)> faultHook;
@@ -44,8 +44,7 @@ class InProcessConnection : public CardConnection {
  public:
   using Impl = Shared;
 
-  InProcessConnection(std::shared_ptr<Impl> impl, std::size_t slot, std::uint64_t id,
-                      const Slot& s)
+  InProcessConnection(std::shared_ptr<Impl> impl, std::size_t slot, std::uint64_t id, const Slot& s)
       : impl_(std::move(impl)),
         slot_(slot),
         id_(id),
@@ -213,9 +212,8 @@ bool InProcessReaderSystem::waitForChange(std::chrono::milliseconds timeout) {
   impl_->requireService();
   const std::uint64_t changes = impl_->changes;
   const std::uint64_t cancels = impl_->cancels;
-  impl_->changed.wait_for(lock, timeout, [&] {
-    return impl_->changes != changes || impl_->cancels != cancels;
-  });
+  impl_->changed.wait_for(lock, timeout,
+                          [&] { return impl_->changes != changes || impl_->cancels != cancels; });
   return impl_->changes != changes;
 }
 

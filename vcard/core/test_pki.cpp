@@ -66,9 +66,9 @@ void addPolicy(X509* cert, const char* oid) {
   sk_POLICYINFO_push(policies.get(), info);  // owned by `policies`
   ASN1_OBJECT_free(info->policyid);
   info->policyid = ossl::check(OBJ_txt2obj(oid, 1), "policy OID");
-  ossl::check(X509_add1_ext_i2d(cert, NID_certificate_policies, policies.get(), 0,
-                                X509V3_ADD_DEFAULT),
-              "certificatePolicies");
+  ossl::check(
+      X509_add1_ext_i2d(cert, NID_certificate_policies, policies.get(), 0, X509V3_ADD_DEFAULT),
+      "certificatePolicies");
 }
 
 // A certificate skeleton: version 3, random serial, names, key and validity in seconds from now.
@@ -197,8 +197,7 @@ ossl::X509Ptr makeSignCert(EVP_PKEY* key, X509* ca, EVP_PKEY* caKey, Profile pro
   char stamp[16];
   std::strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
   const std::string cn = std::string(stamp) + "00001" + "131016";
-  const auto subject =
-      makeName({{"C", "JP"}, {"L", "Tokyo-to"}, {"L", "Chiyoda-ku"}, {"CN", cn}});
+  const auto subject = makeName({{"C", "JP"}, {"L", "Tokyo-to"}, {"L", "Chiyoda-ku"}, {"CN", cn}});
   auto cert = newCert(key, subject.get(), X509_get_subject_name(ca), -kDay, kDay);
   setEndEntityValidity(cert.get(), profile);
   addExtension(cert.get(), ca, NID_key_usage, "critical,digitalSignature,nonRepudiation");
@@ -248,8 +247,8 @@ ossl::X509Ptr certFromDer(const Bytes& der) {
 
 ossl::PkeyPtr keyFromPem(const std::string& pem) {
   ossl::BioPtr bio(ossl::check(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), "BIO"));
-  return ossl::PkeyPtr(ossl::check(
-      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), "PEM_read_bio_PrivateKey"));
+  return ossl::PkeyPtr(ossl::check(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr),
+                                   "PEM_read_bio_PrivateKey"));
 }
 
 }  // namespace jpki::vcard::pki

@@ -21,11 +21,16 @@ std::optional<Profile> parseProfile(const std::string& name) {
 
 const char* profileName(Profile profile) {
   switch (profile) {
-    case Profile::Normal: return "normal";
-    case Profile::NoSignCert: return "no-sign-cert";
-    case Profile::Locked: return "locked";
-    case Profile::Expired: return "expired";
-    case Profile::Juki: return "juki";
+    case Profile::Normal:
+      return "normal";
+    case Profile::NoSignCert:
+      return "no-sign-cert";
+    case Profile::Locked:
+      return "locked";
+    case Profile::Expired:
+      return "expired";
+    case Profile::Juki:
+      return "juki";
   }
   return "normal";
 }

@@ -34,11 +34,11 @@ struct Command {
 };
 
 // Named factories (ISO 7816-4 §11; JPKI deviations cited in apdu/commands.cpp).
-Command selectAid(ByteView aid);             // 00 A4 04 0C Lc AID      (no FCI)
-Command selectEf(std::uint16_t fid);         // 00 A4 02 0C 02 FID      (no FCI)
+Command selectAid(ByteView aid);                             // 00 A4 04 0C Lc AID      (no FCI)
+Command selectEf(std::uint16_t fid);                         // 00 A4 02 0C 02 FID      (no FCI)
 Command readBinary(std::uint16_t offset, std::uint32_t le);  // 00 B0 off Le (le 1..256)
-Command verify(ByteView pin);                // 00 20 00 80 Lc PIN (sensitive)
-Command verifyStatus();                      // 00 20 00 80        (case 1: tries left, no try spent)
+Command verify(ByteView pin);                                // 00 20 00 80 Lc PIN (sensitive)
+Command verifyStatus();  // 00 20 00 80        (case 1: tries left, no try spent)
 Command changeReferenceData(ByteView newPin);   // 00 24 01 80 Lc PIN (sensitive; after VERIFY)
 Command computeSignature(ByteView digestInfo);  // 80 2A 00 80 Lc data 00
 

@@ -16,7 +16,7 @@
 
 namespace jpki {
 
-enum class KeyRole { Auth, Sign };                  // 利用者証明用 / 署名用
+enum class KeyRole { Auth, Sign };                   // 利用者証明用 / 署名用
 enum class CertFile { Auth, AuthCa, Sign, SignCa };  // EF 000A / 000B / 0001 / 0002
 enum class CardKind { MyNumberCard, JukiCard, Smartphone, Unknown };
 class CertificateStore;  // jpki/cert_cache.h
@@ -51,7 +51,7 @@ constexpr const CardKindInfo& cardKindInfo(CardKind kind) {
 // The card's layout, as data (shared/reference/jpki-card.md §1-§2, §9).
 namespace layout {
 inline constexpr std::array<std::uint8_t, 10> kAid = {0xD3, 0x92, 0xF0, 0x00, 0x26,
-                                                       0x01, 0x00, 0x00, 0x00, 0x01};
+                                                      0x01, 0x00, 0x00, 0x00, 0x01};
 inline constexpr std::uint16_t kEfSignCert = 0x0001;
 inline constexpr std::uint16_t kEfSignCaCert = 0x0002;
 inline constexpr std::uint16_t kEfTokenInfo = 0x0006;
@@ -71,7 +71,9 @@ struct KeyInfo {
 };
 inline constexpr KeyInfo kAuthKey{kEfAuthKey, kEfAuthPin, 3, 4, 4};
 inline constexpr KeyInfo kSignKey{kEfSignKey, kEfSignPin, 5, 6, 16};
-inline constexpr const KeyInfo& key(KeyRole role) { return role == KeyRole::Auth ? kAuthKey : kSignKey; }
+inline constexpr const KeyInfo& key(KeyRole role) {
+  return role == KeyRole::Auth ? kAuthKey : kSignKey;
+}
 std::uint16_t certEf(CertFile file);
 inline constexpr std::size_t kMaxSignInput = 245;  // k - 11 for RSA-2048 PKCS#1 v1.5
 }  // namespace layout

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Storage for a global that must outlive static destruction: hosts call PKCS#11 functions from
-// exit handlers after the module's own static destructors have run (pdfsig's NSS_Shutdown, OpenSSL's
-// cleanup with pkcs11-provider; module/library.cpp). The object lives inside the library's own
-// static storage and its destructor is never run, so there is no destructor to run too early and
-// no heap block left behind when the library is unloaded (valgrind finds no leak after dlclose).
+// exit handlers after the module's own static destructors have run (pdfsig's NSS_Shutdown,
+// OpenSSL's cleanup with pkcs11-provider; module/library.cpp). The object lives inside the
+// library's own static storage and its destructor is never run, so there is no destructor to run
+// too early and no heap block left behind when the library is unloaded (valgrind finds no leak
+// after dlclose).
 #pragma once
 
 #include <new>

@@ -33,10 +33,10 @@ struct Config {
   // login while it lists certificates, so with the signature token visible it would ask for the
   // signature password just to show the certificate chooser.
   Tokens browserTokens = Tokens::AuthOnly;
-  bool signAlwaysAuthenticate = true;     // CKA_ALWAYS_AUTHENTICATE on the signature key
+  bool signAlwaysAuthenticate = true;  // CKA_ALWAYS_AUTHENTICATE on the signature key
   LogLevel logLevel = LogLevel::Warning;
-  std::string logFile;                    // empty: standard error
-  bool apduTrace = false;                 // APDU trace into the log (PIN bytes never printed)
+  std::string logFile;        // empty: standard error
+  bool apduTrace = false;     // APDU trace into the log (PIN bytes never printed)
   std::string apduTraceFile;  // JPKI_APDU_TRACE (environment only): trace to this file or "stderr"
   // How long one exchange with the card (or the PC/SC service) may take before the call gives up
   // with a device error; 0 = wait forever. A card that never answers would otherwise hang the

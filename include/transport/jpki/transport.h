@@ -43,7 +43,7 @@ class CardConnection {
 struct ReaderState {
   std::string name;
   bool cardPresent = false;
-  Bytes atr;                  // empty when no card
+  Bytes atr;                     // empty when no card
   std::uint32_t eventCount = 0;  // changes whenever a card is inserted or removed (PC/SC counter)
 };
 

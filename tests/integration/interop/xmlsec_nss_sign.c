@@ -13,16 +13,14 @@
  *
  *   xmlsec_nss_sign DBDIR PASSWORD_FILE TEMPLATE OUTPUT
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <nss.h>
 #include <pk11pub.h>
 #include <prerror.h>
-
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <xmlsec/crypto.h>
 #include <xmlsec/errors.h>
 #include <xmlsec/xmldsig.h>
@@ -35,8 +33,8 @@ static int asked;
 static char* password_cb(PK11SlotInfo* slot, PRBool retry, void* arg) {
   (void)arg;
   ++asked;
-  fprintf(stderr, "xmlsec_nss_sign: NSS asks for the password of token \"%s\"%s\n", PK11_GetTokenName(slot),
-          retry ? " again (wrong password: giving up)" : "");
+  fprintf(stderr, "xmlsec_nss_sign: NSS asks for the password of token \"%s\"%s\n",
+          PK11_GetTokenName(slot), retry ? " again (wrong password: giving up)" : "");
   return retry ? NULL : PORT_Strdup(password);
 }
 
@@ -64,7 +62,8 @@ int main(int argc, char** argv) {
   xmlSubstituteEntitiesDefault(1);
   if (xmlSecInit() < 0) return fail("xmlSecInit");
   if (xmlSecCheckVersion() != 1) return fail("xmlSecCheckVersion");
-  if (xmlSecCryptoAppInit(argv[1]) < 0) return fail("xmlSecCryptoAppInit (NSS_Init on the database)");
+  if (xmlSecCryptoAppInit(argv[1]) < 0)
+    return fail("xmlSecCryptoAppInit (NSS_Init on the database)");
   if (xmlSecCryptoInit() < 0) return fail("xmlSecCryptoInit");
   PK11_SetPasswordFunc(password_cb);
 
@@ -85,9 +84,11 @@ int main(int argc, char** argv) {
     FILE* out = fopen(argv[4], "w");
     if (!out || xmlDocDump(out, doc) < 0) rc = fail("writing the output");
     if (out) fclose(out);
-    fprintf(stderr, "xmlsec_nss_sign: signed with key \"%s\"; NSS asked for the password %d time(s)\n",
-            ctx->signKey && xmlSecKeyGetName(ctx->signKey) ? (const char*)xmlSecKeyGetName(ctx->signKey) : "?",
-            asked);
+    fprintf(
+        stderr, "xmlsec_nss_sign: signed with key \"%s\"; NSS asked for the password %d time(s)\n",
+        ctx->signKey && xmlSecKeyGetName(ctx->signKey) ? (const char*)xmlSecKeyGetName(ctx->signKey)
+                                                       : "?",
+        asked);
   }
   xmlSecDSigCtxDestroy(ctx);
   xmlFreeDoc(doc);

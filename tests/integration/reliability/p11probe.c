@@ -46,15 +46,36 @@ static const char* rv_name(CK_RV rv) {
 #define N(x) \
   case x:    \
     return #x;
-    N(CKR_OK) N(CKR_HOST_MEMORY) N(CKR_GENERAL_ERROR) N(CKR_FUNCTION_FAILED)
-    N(CKR_ARGUMENTS_BAD) N(CKR_DEVICE_ERROR) N(CKR_DEVICE_MEMORY) N(CKR_DEVICE_REMOVED)
-    N(CKR_FUNCTION_CANCELED) N(CKR_KEY_HANDLE_INVALID) N(CKR_OBJECT_HANDLE_INVALID)
-    N(CKR_OPERATION_ACTIVE) N(CKR_OPERATION_NOT_INITIALIZED) N(CKR_PIN_INCORRECT)
-    N(CKR_PIN_LOCKED) N(CKR_SESSION_CLOSED) N(CKR_SESSION_HANDLE_INVALID)
-    N(CKR_SIGNATURE_INVALID) N(CKR_SLOT_ID_INVALID) N(CKR_TOKEN_NOT_PRESENT)
-    N(CKR_TOKEN_NOT_RECOGNIZED) N(CKR_USER_ALREADY_LOGGED_IN) N(CKR_USER_NOT_LOGGED_IN)
-    N(CKR_CRYPTOKI_NOT_INITIALIZED) N(CKR_CRYPTOKI_ALREADY_INITIALIZED) N(CKR_BUFFER_TOO_SMALL)
-    N(CKR_DATA_LEN_RANGE) N(CKR_USER_TYPE_INVALID)
+    // clang-format off (one name a line; clang-format 14 and 19 would pack them differently)
+    N(CKR_OK)
+    N(CKR_HOST_MEMORY)
+    N(CKR_GENERAL_ERROR)
+    N(CKR_FUNCTION_FAILED)
+    N(CKR_ARGUMENTS_BAD)
+    N(CKR_DEVICE_ERROR)
+    N(CKR_DEVICE_MEMORY)
+    N(CKR_DEVICE_REMOVED)
+    N(CKR_FUNCTION_CANCELED)
+    N(CKR_KEY_HANDLE_INVALID)
+    N(CKR_OBJECT_HANDLE_INVALID)
+    N(CKR_OPERATION_ACTIVE)
+    N(CKR_OPERATION_NOT_INITIALIZED)
+    N(CKR_PIN_INCORRECT)
+    N(CKR_PIN_LOCKED)
+    N(CKR_SESSION_CLOSED)
+    N(CKR_SESSION_HANDLE_INVALID)
+    N(CKR_SIGNATURE_INVALID)
+    N(CKR_SLOT_ID_INVALID)
+    N(CKR_TOKEN_NOT_PRESENT)
+    N(CKR_TOKEN_NOT_RECOGNIZED)
+    N(CKR_USER_ALREADY_LOGGED_IN)
+    N(CKR_USER_NOT_LOGGED_IN)
+    N(CKR_CRYPTOKI_NOT_INITIALIZED)
+    N(CKR_CRYPTOKI_ALREADY_INITIALIZED)
+    N(CKR_BUFFER_TOO_SMALL)
+    N(CKR_DATA_LEN_RANGE)
+    N(CKR_USER_TYPE_INVALID)
+    // clang-format on
 #undef N
     default:
       snprintf(other, sizeof other, "0x%lx", (unsigned long)rv);
@@ -238,7 +259,8 @@ static void run_loops(int n, CK_SLOT_ID slot, const char* pin, double seconds) {
     relogins += args[i].relogins;
     errs += args[i].errors;
   }
-  printf("loop signatures %lu errors %lu attempts %lu relogins %lu\n", sigs, errs, attempts, relogins);
+  printf("loop signatures %lu errors %lu attempts %lu relogins %lu\n", sigs, errs, attempts,
+         relogins);
   fflush(stdout);
 }
 
@@ -262,7 +284,8 @@ int main(int argc, char** argv) {
   }
   void* symbol = dlsym(lib, "C_GetFunctionList");
   CK_C_GetFunctionList get = NULL;
-  memcpy((void*)&get, (const void*)&symbol, sizeof get); /* ISO C: no cast between object and function pointers */
+  memcpy((void*)&get, (const void*)&symbol,
+         sizeof get); /* ISO C: no cast between object and function pointers */
   if (get == NULL || get(&p11) != CKR_OK) return 2;
   CK_C_INITIALIZE_ARGS init = {NULL, NULL, NULL, NULL, CKF_OS_LOCKING_OK, NULL};
   int initialized = 0;
@@ -290,8 +313,8 @@ int main(int argc, char** argv) {
       }
     } else if (strcmp(step, "open") == 0 && need(i, argc, 1)) {
       login_key = CK_INVALID_HANDLE;
-      report(step, p11->C_OpenSession(strtoul(argv[++i], NULL, 10), CKF_SERIAL_SESSION, NULL,
-                                      NULL, &session));
+      report(step, p11->C_OpenSession(strtoul(argv[++i], NULL, 10), CKF_SERIAL_SESSION, NULL, NULL,
+                                      &session));
     } else if ((strcmp(step, "login") == 0 || strcmp(step, "ctx") == 0) && need(i, argc, 1)) {
       snprintf(last_pin, sizeof last_pin, "%s", argv[++i]);
       CK_RV rv = p11->C_Login(session, step[0] == 'l' ? CKU_USER : CKU_CONTEXT_SPECIFIC,

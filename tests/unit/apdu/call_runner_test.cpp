@@ -54,7 +54,8 @@ TEST(CallRunner, ReturnsResultsAndRunsOffTheCallingThread) {
   CallRunner runner("R", 2000ms, stuck);
   const auto caller = std::this_thread::get_id();
   for (int i = 0; i < 100; ++i) {
-    const auto [value, where] = runner.run([i] { return std::pair(i * 2, std::this_thread::get_id()); });
+    const auto [value, where] =
+        runner.run([i] { return std::pair(i * 2, std::this_thread::get_id()); });
     EXPECT_EQ(value, i * 2);
     EXPECT_NE(where, caller);
   }
@@ -113,7 +114,8 @@ TEST(CallRunner, CallOwningItsDataSurvivesTheCaller) {
   std::weak_ptr<int> watch = owned;
   {
     CallRunner runner("R", 50ms, stuck);
-    EXPECT_THROW(runner.run([gate, data = std::move(owned)] { return gate->wait() + *data; }), Error);
+    EXPECT_THROW(runner.run([gate, data = std::move(owned)] { return gate->wait() + *data; }),
+                 Error);
   }
   EXPECT_FALSE(watch.expired());  // still owned by the blocked call
   gate->release();

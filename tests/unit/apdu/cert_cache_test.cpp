@@ -15,11 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "../common/as_unprivileged.h"
 #include "card_script.h"
 #include "jpki/jpki_card.h"
 #include "scripted_connection.h"
-
-#include "../common/as_unprivileged.h"
 
 namespace jpki {
 namespace {
@@ -49,7 +48,7 @@ void writeAll(const fs::path& p, const Bytes& data) {
 }
 
 unsigned modeOf(const fs::path& p) {
-  struct stat st {};
+  struct stat st = {};
   EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
   return st.st_mode & 07777;
 }

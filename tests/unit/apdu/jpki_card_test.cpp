@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // JpkiCard against a strict scripted card: the exact APDU sequence of every operation.
+#include "jpki/jpki_card.h"
+
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -8,7 +10,6 @@
 #include <vector>
 
 #include "card_script.h"
-#include "jpki/jpki_card.h"
 #include "scripted_connection.h"
 
 namespace jpki {
@@ -91,8 +92,9 @@ TEST_F(JpkiCardTest, CertificateOfExactly512Bytes) {
 
 TEST_F(JpkiCardTest, ShortCertificateEndingWith6282) {
   const Bytes ca = fakeCert(200, 3);
-  script->expect(selectEf(0x0018), kOk).expect(selectEf(0x0002), kOk).expect(readBinary(0, 0),
-                                                                       withSw(ca, 0x6282));
+  script->expect(selectEf(0x0018), kOk)
+      .expect(selectEf(0x0002), kOk)
+      .expect(readBinary(0, 0), withSw(ca, 0x6282));
   EXPECT_EQ(card->certificate(CertFile::SignCa), ca);
 }
 
@@ -100,8 +102,9 @@ TEST_F(JpkiCardTest, TrailingFillerIsTrimmed) {
   const Bytes ca = fakeCert(200, 3);
   Bytes padded = ca;
   padded.resize(256, 0xFF);
-  script->expect(selectEf(0x0018), kOk).expect(selectEf(0x0002), kOk).expect(readBinary(0, 0),
-                                                                       withSw(padded));
+  script->expect(selectEf(0x0018), kOk)
+      .expect(selectEf(0x0002), kOk)
+      .expect(readBinary(0, 0), withSw(padded));
   EXPECT_EQ(card->certificate(CertFile::SignCa), ca);
 }
 
@@ -161,7 +164,8 @@ INSTANTIATE_TEST_SUITE_P(
         GarbageCase{"NotASequence", {{"00 B0 00 00 00", "04 82 05 74 90 00"}}},
         GarbageCase{"ShortFormLength", {{"00 B0 00 00 00", "30 05 01 02 03 04 05 90 00"}}},
         GarbageCase{"HeaderTooShort", {{"00 B0 00 00 00", "30 82 90 00"}}},
-        GarbageCase{"LengthOver16K", {{"00 B0 00 00 00", "30 82 40 00 " + std::string(252 * 2, '0') + " 90 00"}}},
+        GarbageCase{"LengthOver16K",
+                    {{"00 B0 00 00 00", "30 82 40 00 " + std::string(252 * 2, '0') + " 90 00"}}},
         GarbageCase{"IndefiniteLength", {{"00 B0 00 00 00", "30 80 00 00 90 00"}}},
         GarbageCase{"TruncatedFirstAnswer", {{"00 B0 00 00 00", "30 82 05 74 01 02 03 90 00"}}},
         GarbageCase{"TruncatedBy6B00",
@@ -314,8 +318,9 @@ TEST_F(JpkiCardTest, SignCertificateRefusedByCard) {
       .expect("00 20 00 80 06 41 42 43 31 32 33", kOk);
   ASSERT_EQ(card->verify(KeyRole::Sign, view("ABC123")).outcome, VerifyOutcome::Ok);
   // New transaction: JPKI confirmed through the sign PIN EF (no SELECT AID: keeps the login).
-  script->expect(selectEf(0x001B), kOk).expect(selectEf(0x0001), kOk).expect(readBinary(0, 0),
-                                                                             "69 82");
+  script->expect(selectEf(0x001B), kOk)
+      .expect(selectEf(0x0001), kOk)
+      .expect(readBinary(0, 0), "69 82");
   EXPECT_EQ(errorOf([&] { card->certificate(CertFile::Sign); }), Errc::SecurityStatus);
 }
 
@@ -327,8 +332,7 @@ struct BadPin {
 class MalformedPinTest : public JpkiCardTest, public ::testing::WithParamInterface<BadPin> {};
 
 TEST_P(MalformedPinTest, RefusedWithoutAnyApdu) {
-  EXPECT_EQ(errorOf([&] { card->verify(GetParam().role, view(GetParam().pin)); }),
-            Errc::PinFormat);
+  EXPECT_EQ(errorOf([&] { card->verify(GetParam().role, view(GetParam().pin)); }), Errc::PinFormat);
   EXPECT_TRUE(script->sent.empty());
   EXPECT_EQ(script->begins, 0);
 }
@@ -337,12 +341,19 @@ INSTANTIATE_TEST_SUITE_P(
     Table, MalformedPinTest,
     ::testing::Values(BadPin{KeyRole::Auth, ""}, BadPin{KeyRole::Auth, "123"},
                       BadPin{KeyRole::Auth, "12345"}, BadPin{KeyRole::Auth, "12a4"},
-                      BadPin{KeyRole::Auth, " 123"}, BadPin{KeyRole::Auth, std::string("1\0" "23", 4)},
+                      BadPin{KeyRole::Auth, " 123"},
+                      BadPin{KeyRole::Auth, std::string("1\0"
+                                                        "23",
+                                                        4)},
                       BadPin{KeyRole::Auth, "\xEF\xBC\x91\xEF"}, BadPin{KeyRole::Sign, "ABC12"},
                       BadPin{KeyRole::Sign, "ABCDEFGH123456789"},
-                      BadPin{KeyRole::Sign, std::string("ABC\0" "12", 6)},
+                      BadPin{KeyRole::Sign, std::string("ABC\0"
+                                                        "12",
+                                                        6)},
                       BadPin{KeyRole::Sign, "ABC 123"}, BadPin{KeyRole::Sign, "ABC_123"},
-                      BadPin{KeyRole::Sign, "\xC3\xA9" "ABC12"},
+                      BadPin{KeyRole::Sign,
+                             "\xC3\xA9"
+                             "ABC12"},
                       BadPin{KeyRole::Sign, "ABC123\x80"}));
 
 // --- PIN change (jpki-card.md §3.5) ------------------------------------------------------------
@@ -509,20 +520,26 @@ TEST_P(MalformedChangeTest, RefusedWithoutAnyApdu) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, MalformedChangeTest,
-    ::testing::Values(
-        BadChange{KeyRole::Auth, "1234", "567", Errc::NewPinFormat},
-        BadChange{KeyRole::Auth, "1234", "56789", Errc::NewPinFormat},
-        BadChange{KeyRole::Auth, "1234", "56a8", Errc::NewPinFormat},
-        BadChange{KeyRole::Auth, "1234", "", Errc::NewPinFormat},
-        BadChange{KeyRole::Auth, "1234", std::string("56\0" "8", 4), Errc::NewPinFormat},
-        BadChange{KeyRole::Auth, "123", "5678", Errc::PinFormat},
-        BadChange{KeyRole::Auth, "12a4", "56a8", Errc::PinFormat},
-        BadChange{KeyRole::Sign, "ABC123", "NEW12", Errc::NewPinFormat},
-        BadChange{KeyRole::Sign, "ABC123", "NEWPASSWORD123456", Errc::NewPinFormat},
-        BadChange{KeyRole::Sign, "ABC123", "NEW-PASS", Errc::NewPinFormat},
-        BadChange{KeyRole::Sign, "ABC123", "NEW PASS", Errc::NewPinFormat},
-        BadChange{KeyRole::Sign, "ABC123", "\xC3\x84" "BCDEF", Errc::NewPinFormat},
-        BadChange{KeyRole::Sign, "ABC 123", "NEWPASS1", Errc::PinFormat}));
+    ::testing::Values(BadChange{KeyRole::Auth, "1234", "567", Errc::NewPinFormat},
+                      BadChange{KeyRole::Auth, "1234", "56789", Errc::NewPinFormat},
+                      BadChange{KeyRole::Auth, "1234", "56a8", Errc::NewPinFormat},
+                      BadChange{KeyRole::Auth, "1234", "", Errc::NewPinFormat},
+                      BadChange{KeyRole::Auth, "1234",
+                                std::string("56\0"
+                                            "8",
+                                            4),
+                                Errc::NewPinFormat},
+                      BadChange{KeyRole::Auth, "123", "5678", Errc::PinFormat},
+                      BadChange{KeyRole::Auth, "12a4", "56a8", Errc::PinFormat},
+                      BadChange{KeyRole::Sign, "ABC123", "NEW12", Errc::NewPinFormat},
+                      BadChange{KeyRole::Sign, "ABC123", "NEWPASSWORD123456", Errc::NewPinFormat},
+                      BadChange{KeyRole::Sign, "ABC123", "NEW-PASS", Errc::NewPinFormat},
+                      BadChange{KeyRole::Sign, "ABC123", "NEW PASS", Errc::NewPinFormat},
+                      BadChange{KeyRole::Sign, "ABC123",
+                                "\xC3\x84"
+                                "BCDEF",
+                                Errc::NewPinFormat},
+                      BadChange{KeyRole::Sign, "ABC 123", "NEWPASS1", Errc::PinFormat}));
 
 // --- signing ----------------------------------------------------------------------------------
 
@@ -587,7 +604,8 @@ TEST_F(JpkiCardTest, ResetRecheckWithWholeCertificateCachedReadsOneChunk) {
   (void)card->certificate(CertFile::Auth);
   (void)card->identity();  // from the cached certificate: no APDU
   script->resetOnNextBegin();
-  script->expect(selectEf(0x0018), kOk)  // the card came back with JPKI current
+  script
+      ->expect(selectEf(0x0018), kOk)  // the card came back with JPKI current
       .expect(selectEf(0x000A), kOk)
       .expect(readBinary(0, 0), withSw(slice(authCert, 0, 256)))
       .expect(selectEf(0x0018), kOk)
@@ -652,8 +670,9 @@ TEST_F(JpkiCardTest, ReadWhileLoggedInButOtherApSelected) {
 }
 
 TEST_F(JpkiCardTest, Sw6984OnAReadIsNotAPinLock) {
-  script->expect(selectEf(0x0018), kOk).expect(selectEf(0x0006), kOk).expect("00 B0 00 00 20",
-                                                                             "69 84");
+  script->expect(selectEf(0x0018), kOk)
+      .expect(selectEf(0x0006), kOk)
+      .expect("00 B0 00 00 20", "69 84");
   EXPECT_EQ(errorOf([&] { card->tokenLabel(); }), Errc::CardStatus);
 }
 

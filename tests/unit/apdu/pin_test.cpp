@@ -45,7 +45,11 @@ INSTANTIATE_TEST_SUITE_P(
         PinCase{KeyRole::Auth, "123", nullptr}, PinCase{KeyRole::Auth, "12345", nullptr},
         PinCase{KeyRole::Auth, "", nullptr}, PinCase{KeyRole::Auth, "12a4", nullptr},
         PinCase{KeyRole::Auth, "12 4", nullptr},
-        PinCase{KeyRole::Auth, std::string("12\0" "4", 4), nullptr},
+        PinCase{KeyRole::Auth,
+                std::string("12\0"
+                            "4",
+                            4),
+                nullptr},
         PinCase{KeyRole::Auth, "\xEF\xBC\x91\xEF\xBC\x92", nullptr},  // full-width digits
         PinCase{KeyRole::Auth, "\xB1\xB2\xB3\xB4", nullptr},
         PinCase{KeyRole::Sign, "ABC123", "ABC123"}, PinCase{KeyRole::Sign, "abc123", "ABC123"},
@@ -53,8 +57,15 @@ INSTANTIATE_TEST_SUITE_P(
         PinCase{KeyRole::Sign, "123456", "123456"}, PinCase{KeyRole::Sign, "ABC12", nullptr},
         PinCase{KeyRole::Sign, "ABCDEFGHIJ1234567", nullptr},
         PinCase{KeyRole::Sign, "ABC 123", nullptr}, PinCase{KeyRole::Sign, "ABC-123", nullptr},
-        PinCase{KeyRole::Sign, std::string("ABC\0" "123", 7), nullptr},
-        PinCase{KeyRole::Sign, "\xC3\x84" "BC123", nullptr},
+        PinCase{KeyRole::Sign,
+                std::string("ABC\0"
+                            "123",
+                            7),
+                nullptr},
+        PinCase{KeyRole::Sign,
+                "\xC3\x84"
+                "BC123",
+                nullptr},
         PinCase{KeyRole::Sign, "ABC12\xFF", nullptr}, PinCase{KeyRole::Sign, "", nullptr}));
 
 // Which rule was broken (C_SetPIN answers CKR_PIN_LEN_RANGE or CKR_PIN_INVALID from it). Length is
@@ -65,14 +76,17 @@ TEST(NormalisePin, FaultNamesTheRule) {
     std::string input;
     PinFault fault;
   };
-  for (const Case& c : {Case{KeyRole::Auth, "123", PinFault::Length},
-                        Case{KeyRole::Auth, "", PinFault::Length},
-                        Case{KeyRole::Auth, "12a45", PinFault::Length},
-                        Case{KeyRole::Auth, "12a4", PinFault::Characters},
-                        Case{KeyRole::Sign, "ABC12", PinFault::Length},
-                        Case{KeyRole::Sign, "ABCDEFGHIJ1234567", PinFault::Length},
-                        Case{KeyRole::Sign, "ABC-123", PinFault::Characters},
-                        Case{KeyRole::Sign, "ABC\xFF" "12", PinFault::Characters}}) {
+  for (const Case& c :
+       {Case{KeyRole::Auth, "123", PinFault::Length}, Case{KeyRole::Auth, "", PinFault::Length},
+        Case{KeyRole::Auth, "12a45", PinFault::Length},
+        Case{KeyRole::Auth, "12a4", PinFault::Characters},
+        Case{KeyRole::Sign, "ABC12", PinFault::Length},
+        Case{KeyRole::Sign, "ABCDEFGHIJ1234567", PinFault::Length},
+        Case{KeyRole::Sign, "ABC-123", PinFault::Characters},
+        Case{KeyRole::Sign,
+             "ABC\xFF"
+             "12",
+             PinFault::Characters}}) {
     PinFault fault = c.fault == PinFault::Length ? PinFault::Characters : PinFault::Length;
     EXPECT_FALSE(normalisePin(c.role, view(c.input), nullptr, &fault).has_value()) << c.input;
     EXPECT_EQ(fault, c.fault) << c.input;

@@ -27,9 +27,9 @@ struct Script {
     std::optional<Errc> error;
   };
   std::deque<Exchange> exchanges;
-  std::deque<bool> resets;          // beginTransaction() answers, front first; default false
-  std::optional<Errc> beginError;   // thrown by the next beginTransaction()
-  std::vector<std::string> sent;    // every command received, normalised hex
+  std::deque<bool> resets;         // beginTransaction() answers, front first; default false
+  std::optional<Errc> beginError;  // thrown by the next beginTransaction()
+  std::vector<std::string> sent;   // every command received, normalised hex
   int begins = 0;
   int ends = 0;
   bool inTransaction = false;

@@ -20,13 +20,15 @@ namespace {
 constexpr CK_FLAGS kRw = CKF_SERIAL_SESSION | CKF_RW_SESSION;
 
 // v2.40 §5.6 C_SetPIN, "Return values".
-const std::set<CK_RV> kSetPinCodes = {
-    CKR_ARGUMENTS_BAD,     CKR_CRYPTOKI_NOT_INITIALIZED, CKR_DEVICE_ERROR,
-    CKR_DEVICE_MEMORY,     CKR_DEVICE_REMOVED,           CKR_FUNCTION_CANCELED,
-    CKR_FUNCTION_FAILED,   CKR_GENERAL_ERROR,            CKR_HOST_MEMORY,
-    CKR_OK,                CKR_PIN_INCORRECT,            CKR_PIN_INVALID,
-    CKR_PIN_LEN_RANGE,     CKR_PIN_LOCKED,               CKR_SESSION_CLOSED,
-    CKR_SESSION_HANDLE_INVALID, CKR_SESSION_READ_ONLY,   CKR_TOKEN_WRITE_PROTECTED};
+const std::set<CK_RV> kSetPinCodes = {CKR_ARGUMENTS_BAD,     CKR_CRYPTOKI_NOT_INITIALIZED,
+                                      CKR_DEVICE_ERROR,      CKR_DEVICE_MEMORY,
+                                      CKR_DEVICE_REMOVED,    CKR_FUNCTION_CANCELED,
+                                      CKR_FUNCTION_FAILED,   CKR_GENERAL_ERROR,
+                                      CKR_HOST_MEMORY,       CKR_OK,
+                                      CKR_PIN_INCORRECT,     CKR_PIN_INVALID,
+                                      CKR_PIN_LEN_RANGE,     CKR_PIN_LOCKED,
+                                      CKR_SESSION_CLOSED,    CKR_SESSION_HANDLE_INVALID,
+                                      CKR_SESSION_READ_ONLY, CKR_TOKEN_WRITE_PROTECTED};
 
 CK_RV setPin(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, const std::string& oldPin,
              const std::string& newPin) {
@@ -228,13 +230,20 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{"AuthLong", kAuthSlot, kAuthPin, "56789", CKR_PIN_LEN_RANGE},
         Malformed{"AuthEmpty", kAuthSlot, kAuthPin, "", CKR_PIN_LEN_RANGE},
         Malformed{"AuthLetter", kAuthSlot, kAuthPin, "56a8", CKR_PIN_INVALID},
-        Malformed{"AuthNul", kAuthSlot, kAuthPin, std::string("56\0" "8", 4), CKR_PIN_INVALID},
+        Malformed{"AuthNul", kAuthSlot, kAuthPin,
+                  std::string("56\0"
+                              "8",
+                              4),
+                  CKR_PIN_INVALID},
         Malformed{"AuthOldMalformed", kAuthSlot, "12a4", "5678", CKR_PIN_INCORRECT},
         Malformed{"AuthBothMalformed", kAuthSlot, "12", "5", CKR_PIN_LEN_RANGE},
         Malformed{"SignShort", kSignSlot, kSignPin, "NEW12", CKR_PIN_LEN_RANGE},
         Malformed{"SignLong", kSignSlot, kSignPin, "NEWPASSWORD123456", CKR_PIN_LEN_RANGE},
         Malformed{"SignDash", kSignSlot, kSignPin, "NEW-PASS", CKR_PIN_INVALID},
-        Malformed{"SignUtf8", kSignSlot, kSignPin, "\xC3\x84" "BCDEF", CKR_PIN_INVALID},
+        Malformed{"SignUtf8", kSignSlot, kSignPin,
+                  "\xC3\x84"
+                  "BCDEF",
+                  CKR_PIN_INVALID},
         Malformed{"SignOldMalformed", kSignSlot, "ABC 123", "NEWPASS1", CKR_PIN_INCORRECT}),
     [](const auto& info) { return std::string(info.param.name); });
 
@@ -293,8 +302,8 @@ TEST_F(ModuleTest, SetPinLogNeverContainsAPin) {
   EXPECT_NE(text.find("C_SetPIN -> CKR_OK"), std::string::npos);
   EXPECT_NE(text.find("00 24 01 80 ** [secret data masked]"), std::string::npos);
   EXPECT_NE(text.find("C_SetPIN: new PIN refused"), std::string::npos);
-  for (const char* secret : {"QWERTY99", "515745525459", "51 57 45 52 54 59", "ABC123",
-                             "41 42 43 31 32 33", "zxcv"}) {
+  for (const char* secret :
+       {"QWERTY99", "515745525459", "51 57 45 52 54 59", "ABC123", "41 42 43 31 32 33", "zxcv"}) {
     EXPECT_EQ(text.find(secret), std::string::npos) << secret;
   }
 }
@@ -325,16 +334,24 @@ TEST_P(SetPinFault, OnlyPermittedCodes) {
 
 std::vector<Fault> allFaults() {
   using jpki::Errc;
-  const std::pair<const char*, Errc> errors[] = {
-      {"NoService", Errc::NoService},       {"NoReader", Errc::NoReader},
-      {"NoCard", Errc::NoCard},             {"CardRemoved", Errc::CardRemoved},
-      {"CardReset", Errc::CardReset},       {"CardReplaced", Errc::CardReplaced},
-      {"Timeout", Errc::Timeout},           {"Sharing", Errc::Sharing},
-      {"Transport", Errc::Transport},       {"NotJpki", Errc::NotJpki},
-      {"FileNotFound", Errc::FileNotFound}, {"SecurityStatus", Errc::SecurityStatus},
-      {"PinLocked", Errc::PinLocked},       {"PinFormat", Errc::PinFormat},
-      {"NewPinFormat", Errc::NewPinFormat}, {"BadResponse", Errc::BadResponse},
-      {"CardStatus", Errc::CardStatus},     {"InvalidInput", Errc::InvalidInput}};
+  const std::pair<const char*, Errc> errors[] = {{"NoService", Errc::NoService},
+                                                 {"NoReader", Errc::NoReader},
+                                                 {"NoCard", Errc::NoCard},
+                                                 {"CardRemoved", Errc::CardRemoved},
+                                                 {"CardReset", Errc::CardReset},
+                                                 {"CardReplaced", Errc::CardReplaced},
+                                                 {"Timeout", Errc::Timeout},
+                                                 {"Sharing", Errc::Sharing},
+                                                 {"Transport", Errc::Transport},
+                                                 {"NotJpki", Errc::NotJpki},
+                                                 {"FileNotFound", Errc::FileNotFound},
+                                                 {"SecurityStatus", Errc::SecurityStatus},
+                                                 {"PinLocked", Errc::PinLocked},
+                                                 {"PinFormat", Errc::PinFormat},
+                                                 {"NewPinFormat", Errc::NewPinFormat},
+                                                 {"BadResponse", Errc::BadResponse},
+                                                 {"CardStatus", Errc::CardStatus},
+                                                 {"InvalidInput", Errc::InvalidInput}};
   std::vector<Fault> out;
   for (const auto& [name, e] : errors) {
     out.push_back({name, e, 0x20});

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include "core/command_apdu.h"
+
 #include <gtest/gtest.h>
 
-#include "core/command_apdu.h"
 #include "vcard_test_support.h"
 
 namespace jpki::vcard::test {

@@ -14,7 +14,9 @@ namespace {
 void wrongAuthPin(VirtualCard& card) {
   send(card, kSelectJpki);
   send(card, selectEf("0018"));
-  send(card, "0020008004" "30303030");
+  send(card,
+       "0020008004"
+       "30303030");
 }
 
 TEST(PinState, CountersSurviveRestart) {
@@ -87,10 +89,16 @@ TEST(PinState, ChangedPinSurvivesRestart) {
     send(*card, kSelectJpki);
     send(*card, selectEf("0018"));
     ASSERT_EQ(sw(*card, kVerifyAuthOk), "9000");
-    ASSERT_EQ(sw(*card, "0024018004" "35363738"), "9000");
+    ASSERT_EQ(sw(*card,
+                 "0024018004"
+                 "35363738"),
+              "9000");
     send(*card, selectEf("001B"));
     ASSERT_EQ(sw(*card, kVerifySignOk), "9000");
-    ASSERT_EQ(sw(*card, "0024018008" "4E45575041535331"), "9000");  // "NEWPASS1"
+    ASSERT_EQ(sw(*card,
+                 "0024018008"
+                 "4E45575041535331"),
+              "9000");  // "NEWPASS1"
   }
   std::ifstream in(state);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -99,10 +107,16 @@ TEST(PinState, ChangedPinSurvivesRestart) {
   send(*card, kSelectJpki);
   send(*card, selectEf("0018"));
   EXPECT_EQ(sw(*card, kVerifyAuthOk), "63C2");
-  EXPECT_EQ(sw(*card, "0020008004" "35363738"), "9000");
+  EXPECT_EQ(sw(*card,
+               "0020008004"
+               "35363738"),
+            "9000");
   send(*card, selectEf("001B"));
   EXPECT_EQ(sw(*card, kVerifySignOk), "63C4");
-  EXPECT_EQ(sw(*card, "0020008008" "4E45575041535331"), "9000");
+  EXPECT_EQ(sw(*card,
+               "0020008008"
+               "4E45575041535331"),
+            "9000");
 }
 
 // A refused value changes nothing on disk; a stored PIN that breaks the card's rule is ignored.
@@ -114,7 +128,10 @@ TEST(PinState, OnlyValidChangedPinsAreKept) {
     send(*card, kSelectJpki);
     send(*card, selectEf("0018"));
     ASSERT_EQ(sw(*card, kVerifyAuthOk), "9000");
-    ASSERT_EQ(sw(*card, "0024018003" "353637"), "6A80");
+    ASSERT_EQ(sw(*card,
+                 "0024018003"
+                 "353637"),
+              "6A80");
   }
   {
     std::ifstream in(state);

@@ -32,7 +32,8 @@ TEST(TestPki, CaRoots) {
     EXPECT_EQ(X509_NAME_cmp(X509_get_subject_name(ca.get()), X509_get_issuer_name(ca.get())), 0);
     EXPECT_EQ(X509_verify(ca.get(), X509_get0_pubkey(ca.get())), 1);
     EXPECT_EQ(X509_check_ca(ca.get()), 1);
-    EXPECT_EQ(X509_get_key_usage(ca.get()), static_cast<std::uint32_t>(KU_KEY_CERT_SIGN | KU_CRL_SIGN));
+    EXPECT_EQ(X509_get_key_usage(ca.get()),
+              static_cast<std::uint32_t>(KU_KEY_CERT_SIGN | KU_CRL_SIGN));
     int critical = 0;
     void* bc = X509_get_ext_d2i(ca.get(), NID_basic_constraints, &critical, nullptr);
     EXPECT_EQ(critical, 1);
@@ -50,7 +51,9 @@ TEST(TestPki, AuthCertificate) {
   ASSERT_EQ(dn.rfind("C = JP, CN = ", 0), 0U) << dn;
   const std::string cn = dn.substr(13);
   EXPECT_EQ(cn.size(), 23U);
-  for (char c : cn) EXPECT_TRUE(std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)));
+  for (char c : cn)
+    EXPECT_TRUE(std::isupper(static_cast<unsigned char>(c)) ||
+                std::isdigit(static_cast<unsigned char>(c)));
   EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<std::uint32_t>(KU_DIGITAL_SIGNATURE));
   EXPECT_EQ(X509_get_extended_key_usage(cert.get()), static_cast<std::uint32_t>(XKU_SSL_CLIENT));
   EXPECT_EQ(X509_get_ext_by_NID(cert.get(), NID_subject_alt_name, -1), -1);
@@ -78,8 +81,9 @@ TEST(TestPki, SignCertificate) {
     OBJ_obj2txt(text, sizeof text, oid, 1);
     EXPECT_EQ(std::string(text), "1.2.392.200149.8.5.5." + std::to_string(i + 1));
     EXPECT_EQ(value->type, V_ASN1_UTF8STRING);
-    const std::string s(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value->value.utf8string)),
-                        static_cast<std::size_t>(ASN1_STRING_length(value->value.utf8string)));
+    const std::string s(
+        reinterpret_cast<const char*>(ASN1_STRING_get0_data(value->value.utf8string)),
+        static_cast<std::size_t>(ASN1_STRING_length(value->value.utf8string)));
     const char* expected[] = {"JPKI TARO", "", "1", "419900615", nullptr, ""};
     if (expected[i] != nullptr) {
       EXPECT_EQ(s, expected[i]);
@@ -90,9 +94,9 @@ TEST(TestPki, SignCertificate) {
 
 TEST(TestPki, KeysAreRsa2048WithF4AndMatchCertificates) {
   const CardPki& p = sharedPki();
-  for (const auto& [pem, der] : {std::pair{p.authKeyPem, p.authCert}, std::pair{p.signKeyPem, p.signCert},
-                                 std::pair{p.authCaKeyPem, p.authCaCert},
-                                 std::pair{p.signCaKeyPem, p.signCaCert}}) {
+  for (const auto& [pem, der] :
+       {std::pair{p.authKeyPem, p.authCert}, std::pair{p.signKeyPem, p.signCert},
+        std::pair{p.authCaKeyPem, p.authCaCert}, std::pair{p.signCaKeyPem, p.signCaCert}}) {
     const auto key = pki::keyFromPem(pem);
     EXPECT_EQ(EVP_PKEY_get_bits(key.get()), 2048);
     BIGNUM* e = nullptr;
@@ -117,7 +121,8 @@ TEST(TestPki, ValidityRunsToTheFifthBirthday) {
   const int years = notAfter.tm_year - today.tm_year;
   EXPECT_TRUE(years == 4 || years == 5) << years;
   const auto signCert = pki::certFromDer(sharedPki().signCert);
-  EXPECT_EQ(ASN1_TIME_compare(X509_get0_notAfter(cert.get()), X509_get0_notAfter(signCert.get())), 0);
+  EXPECT_EQ(ASN1_TIME_compare(X509_get0_notAfter(cert.get()), X509_get0_notAfter(signCert.get())),
+            0);
 }
 
 TEST(TestPki, ExpiredProfileEndedYesterday) {

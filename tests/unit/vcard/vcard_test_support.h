@@ -47,8 +47,12 @@ class TempDir {
 inline const std::string kSelectJpki = "00A4040C0AD392F000260100000001";
 inline const std::string kSelectText = "00A4040C0AD3921000310001010408";
 inline std::string selectEf(const std::string& fid) { return "00A4020C02" + fid; }
-inline const std::string kVerifyAuthOk = "0020008004" "31323334";           // "1234"
-inline const std::string kVerifySignOk = "0020008006" "414243313233";       // "ABC123"
+inline const std::string kVerifyAuthOk =
+    "0020008004"
+    "31323334";  // "1234"
+inline const std::string kVerifySignOk =
+    "0020008006"
+    "414243313233";  // "ABC123"
 inline const std::string kSha256Prefix = "3031300D060960864801650304020105000420";
 
 }  // namespace jpki::vcard::test

@@ -36,7 +36,9 @@ TEST_P(CardScriptTest, AnswersEachStep) {
 const std::string kSelAuthPin = selectEf("0018");
 const std::string kSelSignPin = selectEf("001B");
 const std::string kSign51 = "802A008033" + kSha256Prefix + std::string(64, 'A') + "00";
-const std::string kChangeAuth5678 = "0024018004" "35363738";
+const std::string kChangeAuth5678 =
+    "0024018004"
+    "35363738";
 
 INSTANTIATE_TEST_SUITE_P(
     Rules, CardScriptTest,
@@ -50,7 +52,11 @@ INSTANTIATE_TEST_SUITE_P(
                 {"00A4040C07A0000003080000", "6A82"},  // wrong length for PIV, still unknown
                 {"00A4040C0BA000000308000010000100", "6A82"},
                 {"00B0000004", "9000"}}},
-        Script{"SelectAidP2Not0C", Profile::Normal, {{"00A40400" "0AD392F000260100000001", "6A86"}}},
+        Script{"SelectAidP2Not0C",
+               Profile::Normal,
+               {{"00A40400"
+                 "0AD392F000260100000001",
+                 "6A86"}}},
         Script{"SelectUnknownP1", Profile::Normal, {{"00A4000C023F00", "6A86"}}},
         Script{"SelectWithLe", Profile::Normal, {{"00A4040C0AD392F00026010000000100", "6700"}}},
         Script{"SelectWithoutData", Profile::Normal, {{"00A4040C", "6700"}}},
@@ -58,15 +64,32 @@ INSTANTIATE_TEST_SUITE_P(
         Script{"SelectEfBeforeAid", Profile::Normal, {{selectEf("000A"), "6A82"}}},
         Script{"SelectEveryJpkiEf",
                Profile::Normal,
-               {{kSelectJpki, "9000"},     {selectEf("0001"), "9000"}, {selectEf("0002"), "9000"},
-                {selectEf("0006"), "9000"}, {selectEf("0008"), "9000"}, {selectEf("000A"), "9000"},
-                {selectEf("000B"), "9000"}, {selectEf("0017"), "9000"}, {selectEf("0018"), "9000"},
-                {selectEf("001A"), "9000"}, {selectEf("001B"), "9000"}}},
+               {{kSelectJpki, "9000"},
+                {selectEf("0001"), "9000"},
+                {selectEf("0002"), "9000"},
+                {selectEf("0006"), "9000"},
+                {selectEf("0008"), "9000"},
+                {selectEf("000A"), "9000"},
+                {selectEf("000B"), "9000"},
+                {selectEf("0017"), "9000"},
+                {selectEf("0018"), "9000"},
+                {selectEf("001A"), "9000"},
+                {selectEf("001B"), "9000"}}},
         Script{"SelectUnknownEf",
                Profile::Normal,
                {{kSelectJpki, "9000"}, {selectEf("0003"), "6A82"}, {selectEf("3F00"), "6A82"}}},
-        Script{"SelectEfBadFidLength", Profile::Normal, {{kSelectJpki, "9000"}, {"00A4020C01" "0A", "6700"}}},
-        Script{"SelectEfP2Not0C", Profile::Normal, {{kSelectJpki, "9000"}, {"00A40200" "02000A", "6A86"}}},
+        Script{"SelectEfBadFidLength",
+               Profile::Normal,
+               {{kSelectJpki, "9000"},
+                {"00A4020C01"
+                 "0A",
+                 "6700"}}},
+        Script{"SelectEfP2Not0C",
+               Profile::Normal,
+               {{kSelectJpki, "9000"},
+                {"00A40200"
+                 "02000A",
+                 "6A86"}}},
         Script{"NoSignCertHasNoSignFiles",
                Profile::NoSignCert,
                {{kSelectJpki, "9000"},
@@ -111,7 +134,9 @@ INSTANTIATE_TEST_SUITE_P(
                 {selectEf("000A"), "9000"},
                 {"00B00000", "6700"},
                 {"00B0000001AA", "6700"},
-                {"00B00000" "01AA00", "6700"}}},
+                {"00B00000"
+                 "01AA00",
+                 "6700"}}},
         Script{"ReadSfi",
                Profile::Normal,
                {{kSelectJpki, "9000"},
@@ -125,7 +150,9 @@ INSTANTIATE_TEST_SUITE_P(
                {{kSelectJpki, "9000"},
                 {kSelAuthPin, "9000"},
                 {"00200080", "63C3"},
-                {"0020008004" "30303030", "63C2"},
+                {"0020008004"
+                 "30303030",
+                 "63C2"},
                 {"00200080", "63C2"},
                 {kVerifyAuthOk, "9000"},
                 {"00200080", "63C3"},  // never 9000, even when verified
@@ -134,11 +161,19 @@ INSTANTIATE_TEST_SUITE_P(
                Profile::Normal,
                {{kSelectJpki, "9000"},
                 {kSelAuthPin, "9000"},
-                {"0020008004" "30303030", "63C2"},
-                {"0020008004" "30303030", "63C1"},
-                {"0020008004" "30303030", "63C0"},
+                {"0020008004"
+                 "30303030",
+                 "63C2"},
+                {"0020008004"
+                 "30303030",
+                 "63C1"},
+                {"0020008004"
+                 "30303030",
+                 "63C0"},
                 {kVerifyAuthOk, "6984"},
-                {"0020008004" "30303030", "6984"},
+                {"0020008004"
+                 "30303030",
+                 "6984"},
                 {"00200080", "63C0"},
                 {kSelSignPin, "9000"},
                 {"00200080", "63C5"},  // separate counters
@@ -148,18 +183,29 @@ INSTANTIATE_TEST_SUITE_P(
                {{kSelectJpki, "9000"},
                 {kSelSignPin, "9000"},
                 {"00200080", "63C5"},
-                {"0020008006" "616263313233", "63C4"},
-                {"002000800B" "4142433132333435363738", "63C3"},
+                {"0020008006"
+                 "616263313233",
+                 "63C4"},
+                {"002000800B"
+                 "4142433132333435363738",
+                 "63C3"},
                 {kVerifySignOk, "9000"},
                 {"00200080", "63C5"}}},
-        Script{"VerifyWithoutEf", Profile::Normal, {{kSelectJpki, "9000"}, {kVerifyAuthOk, "6986"}}},
+        Script{
+            "VerifyWithoutEf", Profile::Normal, {{kSelectJpki, "9000"}, {kVerifyAuthOk, "6986"}}},
         Script{"VerifyBadP1P2",
                Profile::Normal,
                {{kSelectJpki, "9000"},
                 {kSelAuthPin, "9000"},
-                {"0020008104" "31323334", "6A86"},
-                {"0020018004" "31323334", "6A86"},
-                {"0020008004" "3132333400", "6700"}}},
+                {"0020008104"
+                 "31323334",
+                 "6A86"},
+                {"0020018004"
+                 "31323334",
+                 "6A86"},
+                {"0020008004"
+                 "3132333400",
+                 "6700"}}},
         Script{"LockedProfile",
                Profile::Locked,
                {{kSelectJpki, "9000"},
@@ -176,24 +222,42 @@ INSTANTIATE_TEST_SUITE_P(
                 {kChangeAuth5678, "6982"},  // not verified
                 {kVerifyAuthOk, "9000"},
                 {kChangeAuth5678, "9000"},
-                {"00200080", "63C3"},  // no try spent by the change
+                {"00200080", "63C3"},     // no try spent by the change
                 {kVerifyAuthOk, "63C2"},  // the old PIN is wrong now
-                {"0020008004" "35363738", "9000"},
+                {"0020008004"
+                 "35363738",
+                 "9000"},
                 {"00200080", "63C3"}}},
         Script{"ChangeAuthRules",
                Profile::Normal,
                {{kSelectJpki, "9000"},
                 {kSelAuthPin, "9000"},
                 {kVerifyAuthOk, "9000"},
-                {"0024018003" "353637", "6A80"},
-                {"0024018005" "3536373839", "6A80"},
-                {"0024018004" "35364138", "6A80"},  // "56A8"
-                {"0024018004" "3536FF38", "6A80"},
-                {"0024008004" "35363738", "6A86"},  // P1=00 (old and new together): not modelled
-                {"0024018104" "35363738", "6A86"},
-                {"0024028004" "35363738", "6A86"},
-                {"0024018004" "3536373800", "6700"},  // with Le
-                {"00240180", "6700"},                 // no data
+                {"0024018003"
+                 "353637",
+                 "6A80"},
+                {"0024018005"
+                 "3536373839",
+                 "6A80"},
+                {"0024018004"
+                 "35364138",
+                 "6A80"},  // "56A8"
+                {"0024018004"
+                 "3536FF38",
+                 "6A80"},
+                {"0024008004"
+                 "35363738",
+                 "6A86"},  // P1=00 (old and new together): not modelled
+                {"0024018104"
+                 "35363738",
+                 "6A86"},
+                {"0024028004"
+                 "35363738",
+                 "6A86"},
+                {"0024018004"
+                 "3536373800",
+                 "6700"},              // with Le
+                {"00240180", "6700"},  // no data
                 {"00200080", "63C3"},
                 {kVerifyAuthOk, "9000"}}},  // unchanged by the refused values
         Script{"ChangeSignRules",
@@ -201,15 +265,33 @@ INSTANTIATE_TEST_SUITE_P(
                {{kSelectJpki, "9000"},
                 {kSelSignPin, "9000"},
                 {kVerifySignOk, "9000"},
-                {"0024018008" "6E65777061737331", "6A80"},  // "newpass1": the card stores upper case
-                {"0024018005" "4E45573132", "6A80"},
-                {"0024018011" "4E45575041535331323334353637383930", "6A80"},  // 17
-                {"0024018008" "4E45572D50415353", "6A80"},                  // "NEW-PASS"
-                {"0024018010" "4E4557504153533132333435363738" "39", "9000"},  // 16
+                {"0024018008"
+                 "6E65777061737331",
+                 "6A80"},  // "newpass1": the card stores upper case
+                {"0024018005"
+                 "4E45573132",
+                 "6A80"},
+                {"0024018011"
+                 "4E45575041535331323334353637383930",
+                 "6A80"},  // 17
+                {"0024018008"
+                 "4E45572D50415353",
+                 "6A80"},  // "NEW-PASS"
+                {"0024018010"
+                 "4E4557504153533132333435363738"
+                 "39",
+                 "9000"},  // 16
                 {kVerifySignOk, "63C4"},
-                {"0020008010" "4E4557504153533132333435363738" "39", "9000"},
-                {"0024018006" "313233343536", "9000"},  // digits only are fine
-                {"0020008006" "313233343536", "9000"}}},
+                {"0020008010"
+                 "4E4557504153533132333435363738"
+                 "39",
+                 "9000"},
+                {"0024018006"
+                 "313233343536",
+                 "9000"},  // digits only are fine
+                {"0020008006"
+                 "313233343536",
+                 "9000"}}},
         Script{"ChangeNeedsThePinEf",
                Profile::Normal,
                {{kChangeAuth5678, "6986"},  // nothing selected
@@ -228,9 +310,13 @@ INSTANTIATE_TEST_SUITE_P(
                 {kSelAuthPin, "9000"},
                 {kVerifyAuthOk, "9000"},
                 {kSelSignPin, "9000"},
-                {"0024018006" "4E4557313233", "6982"},  // the auth PIN does not open the password
+                {"0024018006"
+                 "4E4557313233",
+                 "6982"},  // the auth PIN does not open the password
                 {kSelAuthPin, "9000"},
-                {"0020008004" "30303030", "63C2"},  // a failed VERIFY clears the flag
+                {"0020008004"
+                 "30303030",
+                 "63C2"},  // a failed VERIFY clears the flag
                 {kChangeAuth5678, "6982"},
                 {kVerifyAuthOk, "9000"},
                 {kSelectJpki, "9000"},  // so does SELECT AID
@@ -243,12 +329,17 @@ INSTANTIATE_TEST_SUITE_P(
                 {kSelAuthPin, "9000"},
                 {kChangeAuth5678, "6984"},
                 {kSelSignPin, "9000"},
-                {"0024018006" "4E4557313233", "6984"}}},
+                {"0024018006"
+                 "4E4557313233",
+                 "6984"}}},
         // COMPUTE DIGITAL SIGNATURE.
         Script{"SignWithoutPin",
                Profile::Normal,
-               {{kSelectJpki, "9000"}, {selectEf("0017"), "9000"}, {kSign51, "6982"},
-                {selectEf("001A"), "9000"}, {kSign51, "6982"}}},
+               {{kSelectJpki, "9000"},
+                {selectEf("0017"), "9000"},
+                {kSign51, "6982"},
+                {selectEf("001A"), "9000"},
+                {kSign51, "6982"}}},
         Script{"SignWithWrongPin",
                Profile::Normal,
                {{kSelectJpki, "9000"},
@@ -275,7 +366,9 @@ INSTANTIATE_TEST_SUITE_P(
                 {selectEf("0017"), "9000"},
                 {"802A018003AABBCC00", "6A86"},
                 {"802A008103AABBCC00", "6A86"},
-                {"802A0080" "00", "6700"},
+                {"802A0080"
+                 "00",
+                 "6700"},
                 {"802A0080", "6700"},
                 {"802A0080F6" + std::string(246 * 2, 'A') + "00", "6700"},
                 {"802A0080F5" + std::string(245 * 2, 'A') + "00", "9000"},
@@ -322,7 +415,9 @@ INSTANTIATE_TEST_SUITE_P(
                 {"FFB0000004", "6E00"},
                 {"00CA5F5100", "6D00"},
                 {"80A4040C0AD392F000260100000001", "6D00"},
-                {"002C018004" "35363738", "6D00"}}},  // RESET RETRY COUNTER: not offered
+                {"002C018004"
+                 "35363738",
+                 "6D00"}}},  // RESET RETRY COUNTER: not offered
         Script{"Malformed",
                Profile::Normal,
                {{"00A4040C0BD392F000260100000001", "6700"},
@@ -483,7 +578,9 @@ TEST(VirtualCard, LogMasksVerifyAndChangeData) {
     EXPECT_EQ(e.command.find("31323334"), std::string::npos);
     EXPECT_EQ(e.command.find("35363738"), std::string::npos);
   }
-  EXPECT_EQ(maskedCommand(hex("0024018006" "4E4557313233")), "0024018006**");
+  EXPECT_EQ(maskedCommand(hex("0024018006"
+                              "4E4557313233")),
+            "0024018006**");
   card->clearLog();
   EXPECT_TRUE(card->log().empty());
 }
@@ -498,7 +595,10 @@ TEST(VirtualCard, CustomPinsAndAtr) {
   send(card, kSelectJpki);
   send(card, selectEf("0018"));
   EXPECT_EQ(sw(card, kVerifyAuthOk), "63C2");
-  EXPECT_EQ(sw(card, "0020008004" "39383736"), "9000");
+  EXPECT_EQ(sw(card,
+               "0020008004"
+               "39383736"),
+            "9000");
   send(card, selectEf("001B"));
   EXPECT_EQ(sw(card, "0020008009" + hexOf(Bytes{'P', 'A', 'S', 'S', 'W', 'O', 'R', 'D', '1'})),
             "9000");
@@ -509,8 +609,8 @@ TEST(VirtualCard, DefaultAtrIsTheOpenScOne) {
 }
 
 TEST(VirtualCard, ParseProfileNames) {
-  for (Profile p : {Profile::Normal, Profile::NoSignCert, Profile::Locked, Profile::Expired,
-                    Profile::Juki}) {
+  for (Profile p :
+       {Profile::Normal, Profile::NoSignCert, Profile::Locked, Profile::Expired, Profile::Juki}) {
     EXPECT_EQ(parseProfile(profileName(p)), p);
   }
   EXPECT_FALSE(parseProfile("bogus"));
