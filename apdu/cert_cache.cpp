@@ -111,6 +111,7 @@ class DiskStore final : public CertificateStore {
         write(path(layout::certEf(file), firstChunkOf(der), ".der"), der);
       }
     } catch (...) {
+      // ignored: the cache is an optimisation; the certificate is read from the card next time
     }
   }
 
@@ -147,6 +148,7 @@ class DiskStore final : public CertificateStore {
         write(path(layout::kEfTokenInfo, authFirstChunk, ".label"), data);
       }
     } catch (...) {
+      // ignored: the cache is an optimisation; the label is read from the card next time
     }
   }
 

@@ -14,8 +14,9 @@
 
 namespace jpki::detail {
 
-inline constexpr std::size_t kMaxCertSize = 16 * 1024;  // far above any JPKI certificate (~1.4 KB)
-inline constexpr std::size_t kCertChunk = 256;          // one short READ BINARY (Le=00)
+inline constexpr std::size_t kMaxCertSize =
+    std::size_t{16} * 1024;                     // far above any JPKI certificate (~1.4 KB)
+inline constexpr std::size_t kCertChunk = 256;  // one short READ BINARY (Le=00)
 
 // Total length (header + contents) of the DER SEQUENCE that `head` begins with, read by OpenSSL's
 // ASN1_get_object (X.690 §8.1.2-§8.1.3); `head` may stop inside the contents, but must hold at

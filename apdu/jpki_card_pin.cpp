@@ -94,7 +94,7 @@ VerifyResult JpkiCard::verify(KeyRole role, ByteView pin) {
   }
   state_->verified[index] = false;
   if (auto tries = apdu::triesLeft(r.sw)) {
-    state_->tries[index] = *tries;
+    state_->tries[index] = tries;
     return {*tries == 0 ? VerifyOutcome::Locked : VerifyOutcome::WrongPin, *tries};
   }
   if (r.sw == Sw::ReferenceDataBlocked || r.sw == Sw::AuthMethodBlocked) {

@@ -76,7 +76,7 @@ void traceLine(const std::string& line) noexcept {
       (*sink)(line);
     }
   } catch (...) {
-    // A failing observer must never break card I/O.
+    // ignored: a failing observer must never break card I/O.
   }
 }
 

@@ -395,7 +395,7 @@ LoadResult load(std::string_view programName) {
       cannotRead("read error");
     } else {
       result = parse(text.str(), programName);
-      for (auto& w : result.warnings) w = path.string() + ": " + w;
+      for (auto& w : result.warnings) w.insert(0, ": ").insert(0, path.string());
       result.source = path;
     }
   }

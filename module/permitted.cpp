@@ -24,10 +24,10 @@ namespace jpki::module {
 namespace {
 
 struct Rule {
-  Fn fn;
-  const char* name;
-  const char* section;
-  bool stub;  // the module does not offer the function (entry.cpp)
+  Fn fn{};
+  const char* name = nullptr;
+  const char* section = nullptr;
+  bool stub = false;  // the module does not offer the function (entry.cpp)
   std::initializer_list<CK_RV> codes;
 };
 

@@ -69,12 +69,11 @@ Profile parseProfileOption(const std::string& text) {
 // One option with its value, in the order given.
 void apply(Options& o, const std::string& option, const std::string& value) {
   const bool pkiMode = o.mode == Options::Mode::WritePki;
-  if (option == "--out" && pkiMode) {
-    o.pkiDir = value;
-  } else if (option == "--profile") {
+  if (option == "--profile") {
     o.card.profile = parseProfileOption(value);
   } else if (pkiMode) {
-    throw UsageError("option " + option + " is not valid with 'pki'");
+    if (option != "--out") throw UsageError("option " + option + " is not valid with 'pki'");
+    o.pkiDir = value;
   } else if (option == "--host") {
     o.host = value;
   } else if (option == "--port") {
@@ -117,6 +116,7 @@ void apply(Options& o, const std::string& option, const std::string& value) {
     try {
       sw = parseHex(value);
     } catch (const std::invalid_argument&) {
+      // ignored: reported just below, as a value that is not 4 hex digits
     }
     if (sw.size() != 2) throw UsageError("--answer-sw needs 4 hex digits, got '" + value + "'");
     o.answerSw = static_cast<std::uint16_t>(sw[0] << 8 | sw[1]);
@@ -157,6 +157,7 @@ Options parseOptions(int argc, char** argv) {
     ++argv;
   }
   std::vector<option> longOpts;
+  longOpts.reserve(kValued.size() + 2);
   for (std::size_t i = 0; i < kValued.size(); ++i) {
     longOpts.push_back({kValued[i], required_argument, nullptr, kLong + static_cast<int>(i)});
   }

@@ -191,11 +191,12 @@ class Runner {
     char elapsed[32];
     std::snprintf(elapsed, sizeof elapsed, "%.2f", static_cast<double>(t.count()) / 1000.0);
     log_ << "> " << command << "\n< " << toHex(response, false) << " (" << elapsed << " ms)"
-         << suffix << std::endl;  // flushed per APDU
+         << suffix << '\n'
+         << std::flush;  // flushed per APDU
   }
 
   void note(const std::string& text) {
-    if (log_) log_ << "# " << text << std::endl;
+    if (log_) log_ << "# " << text << '\n' << std::flush;
   }
 
   const Options& o_;

@@ -28,7 +28,7 @@ constexpr int kMaxResetRecoveries = 3;
 constexpr int kMaxListAttempts = 3;
 constexpr DWORD kProtocols = SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
 constexpr std::size_t kMaxResponse = 65536 + 2;
-constexpr DWORD kMaxWaitMs = 60 * 60 * 1000;  // no wait longer than an hour
+constexpr DWORD kMaxWaitMs = DWORD{60} * 60 * 1000;  // no wait longer than an hour
 const char kPnpReader[] = "\\\\?PnP?\\Notification";
 
 // One SCARDCONTEXT, established lazily and re-established when pcscd went away.

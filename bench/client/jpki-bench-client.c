@@ -87,11 +87,12 @@ static long status_kb(const char* field) {
   long kb = -1;
   size_t n = strlen(field);
   if (!f) return -1;
-  while (fgets(line, sizeof line, f))
+  while (fgets(line, sizeof line, f)) {
     if (strncmp(line, field, n) == 0 && line[n] == ':') {
       kb = strtol(line + n + 1, NULL, 10);
       break;
     }
+  }
   fclose(f);
   return kb;
 }
@@ -193,8 +194,9 @@ static int sign_once(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key, int always_auth,
   }
   sig->sig_len = MAX_SIG;
   rv = p11->C_SignInit(s, &mech, key);
-  if (rv == CKR_OK && always_auth)
+  if (rv == CKR_OK && always_auth) {
     rv = p11->C_Login(s, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)pin, strlen(pin));
+  }
   if (rv == CKR_OK) rv = p11->C_Sign(s, sig->data, sig->data_len, sig->sig, &sig->sig_len);
   last_rv = rv;
   if (rv != CKR_OK) {
@@ -495,8 +497,9 @@ static int verify_all(void) {
       rc = -1;
     }
   }
-  for (int k = 0; k < 2; k++)
+  for (int k = 0; k < 2; k++) {
     if (certs[k]) ossl.X509_free(certs[k]);
+  }
   return rc;
 }
 
@@ -622,18 +625,19 @@ int main(int argc, char** argv) {
   t_init = now_ms() - t0;
   rss_init = status_kb("VmRSS");
 
-  if (!strcmp(opt.scenario, "slots"))
+  if (!strcmp(opt.scenario, "slots")) {
     rc = scenario_slots();
-  else if (!strcmp(opt.scenario, "objects"))
+  } else if (!strcmp(opt.scenario, "objects")) {
     rc = scenario_objects();
-  else if (!strcmp(opt.scenario, "login-sign"))
+  } else if (!strcmp(opt.scenario, "login-sign")) {
     rc = scenario_login_sign();
-  else if (!strcmp(opt.scenario, "sign-many"))
+  } else if (!strcmp(opt.scenario, "sign-many")) {
     rc = scenario_sign_many();
-  else if (browser)
+  } else if (browser) {
     rc = scenario_browser();
-  else
+  } else {
     set_error("unknown scenario %s", opt.scenario);
+  }
 
   {
     CK_RV rv = p11->C_Finalize(NULL);

@@ -15,7 +15,7 @@ static int (*control_fn)(const char*);
 generic_fn module_function(const char* name) {
   void* address = dlsym(p11_library, name);
   generic_fn fn = NULL;
-  memcpy(&fn, &address, sizeof fn);
+  memcpy((void*)&fn, (const void*)&address, sizeof fn);
   return fn;
 }
 

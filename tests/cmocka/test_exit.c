@@ -189,13 +189,15 @@ static char* run_child(const char* mode, int with_report) {
   }
   int status = 0;
   assert_int_equal(waitpid(pid, &status, 0), pid);
-  if (WIFSIGNALED(status))
+  if (WIFSIGNALED(status)) {
     fail_msg("%s: the child was killed by signal %d (%s); its report:\n%s", mode, WTERMSIG(status),
              strsignal(WTERMSIG(status)), text);
+  }
   assert_true(WIFEXITED(status));
-  if (WEXITSTATUS(status) != 0)
+  if (WEXITSTATUS(status) != 0) {
     fail_msg("%s: the child exited with status %d; its report:\n%s", mode, WEXITSTATUS(status),
              text);
+  }
   return text;
 }
 
@@ -214,8 +216,9 @@ static void late_calls_from_exit_handler(void** state) {
     if (sscanf(line, "%63s %lu", name, &rv) != 2) fail_msg("bad report line: %s", line);
     ++calls;
     const int after = strncmp(name, "after:", 6) == 0;
-    if (rv != CKR_CRYPTOKI_NOT_INITIALIZED && (after || rv != CKR_OK))
+    if (rv != CKR_CRYPTOKI_NOT_INITIALIZED && (after || rv != CKR_OK)) {
       fail_msg("%s from the exit handler returned %s (0x%lx)", name, rv_name(rv), rv);
+    }
   }
   free(text);
   if (!ended) fail_msg("the exit handler did not finish (%d calls reported)", calls);

@@ -36,7 +36,7 @@ static void get_function_list(void** state) {
   assert_int_equal(n, 68);
   for (size_t i = 0; i < n; ++i) {
     void (*fn)(void) = NULL;
-    memcpy(&fn, (const char*)list + first + i * sizeof fn, sizeof fn);
+    memcpy((void*)&fn, (const char*)list + first + i * sizeof fn, sizeof fn);
     if (fn == NULL) fail_msg("function %zu of the list is NULL", i);
   }
 }

@@ -273,8 +273,9 @@ static void get_attribute_value_cases(void** state) {
                           {CKA_LABEL, buf, 0}};
   CK_RV rv = p11->C_GetAttributeValue(s, priv, mixed, 4);
   if (rv != CKR_ATTRIBUTE_SENSITIVE && rv != CKR_ATTRIBUTE_TYPE_INVALID &&
-      rv != CKR_BUFFER_TOO_SMALL)
+      rv != CKR_BUFFER_TOO_SMALL) {
     fail_msg("mixed template: %s", rv_name(rv));
+  }
   assert_int_equal(mixed[0].ulValueLen, CK_UNAVAILABLE_INFORMATION);
   assert_int_equal(mixed[1].ulValueLen, CK_UNAVAILABLE_INFORMATION);
   assert_int_equal(mixed[2].ulValueLen, 256);

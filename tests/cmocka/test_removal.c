@@ -104,8 +104,9 @@ static void other_card_is_new_token(void** state) {
   card("insert-other");
   CK_SESSION_INFO si;
   CK_RV rv = p11->C_GetSessionInfo(s, &si);
-  if (rv != CKR_DEVICE_REMOVED && rv != CKR_SESSION_HANDLE_INVALID)
+  if (rv != CKR_DEVICE_REMOVED && rv != CKR_SESSION_HANDLE_INVALID) {
     fail_msg("session of the previous card: %s", rv_name(rv));
+  }
   drain_slot_events();
   find_token_slots();
   serial_of(auth_slot, other);
@@ -133,8 +134,9 @@ static void reset_drops_login(void** state) {
   card("reset");
   CK_RV rv = p11->C_SignInit(s, &m, key);
   if (rv == CKR_OK) rv = p11->C_Sign(s, (CK_BYTE_PTR) "x", 1, sig, &len);
-  if (rv != CKR_USER_NOT_LOGGED_IN && rv != CKR_KEY_HANDLE_INVALID)
+  if (rv != CKR_USER_NOT_LOGGED_IN && rv != CKR_KEY_HANDLE_INVALID) {
     fail_msg("signing after a card reset: %s, expected CKR_USER_NOT_LOGGED_IN", rv_name(rv));
+  }
   assert_int_equal(session_state(s), CKS_RO_PUBLIC_SESSION);
   login(s, CKU_USER, AUTH_PIN);
   key = find_one(s, CKO_PRIVATE_KEY);

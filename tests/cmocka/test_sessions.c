@@ -151,9 +151,10 @@ static void expect_refused_locally(CK_SLOT_ID slot, const struct bad_pin* pins, 
   card("clear-log");
   for (size_t i = 0; i < n; ++i) {
     CK_RV rv = p11->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pins[i].bytes, pins[i].length);
-    if (rv != CKR_PIN_INCORRECT)
+    if (rv != CKR_PIN_INCORRECT) {
       fail_msg("C_Login with %s returned %s, expected CKR_PIN_INCORRECT", pins[i].what,
                rv_name(rv));
+    }
     if (card("verify-count") != 0) fail_msg("C_Login with %s sent a VERIFY", pins[i].what);
     if (token_flags(slot) != before) fail_msg("C_Login with %s changed the flags", pins[i].what);
     assert_int_equal(session_state(s), CKS_RO_PUBLIC_SESSION);

@@ -225,8 +225,9 @@ static void sign_errors(void** state) {
   assert_rv(p11->C_Logout(k.session), CKR_OK);
   CK_SESSION_HANDLE pub_session = k.session;
   CK_RV rv = p11->C_SignInit(pub_session, &m, k.priv);
-  if (rv != CKR_USER_NOT_LOGGED_IN && rv != CKR_KEY_HANDLE_INVALID)
+  if (rv != CKR_USER_NOT_LOGGED_IN && rv != CKR_KEY_HANDLE_INVALID) {
     fail_msg("C_SignInit after C_Logout: %s", rv_name(rv));
+  }
   close_keys(&k);
 }
 

@@ -142,12 +142,14 @@ static void mechanism_list(void** state) {
   const CK_SLOT_ID slots[] = {auth_slot, sign_slot};
   for (int s = 0; s < 2; ++s) {
     for (size_t i = 0; i < sizeof required / sizeof *required; ++i) {
-      if (!has_mechanism(slots[s], required[i]))
+      if (!has_mechanism(slots[s], required[i])) {
         fail_msg("slot %lu lacks mechanism 0x%lx", slots[s], required[i]);
+      }
     }
     for (size_t i = 0; i < sizeof absent / sizeof *absent; ++i) {
-      if (has_mechanism(slots[s], absent[i]))
+      if (has_mechanism(slots[s], absent[i])) {
         fail_msg("slot %lu advertises mechanism 0x%lx", slots[s], absent[i]);
+      }
     }
   }
 }

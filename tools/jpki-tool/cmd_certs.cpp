@@ -183,10 +183,12 @@ Exit cmdShow(Context ctx, const Args& args) {
            << "Address:       " << b->address << "\n"
            << "Date of birth: " << birthDateText(b->birthDate) << "\n"
            << "Sex:           " << sexText(b->sex) << "\n";
-  if (!b->nameSubstitute.empty())
+  if (!b->nameSubstitute.empty()) {
     *ctx.out << "Name (substitute characters):    " << b->nameSubstitute << "\n";
-  if (!b->addressSubstitute.empty())
+  }
+  if (!b->addressSubstitute.empty()) {
     *ctx.out << "Address (substitute characters): " << b->addressSubstitute << "\n";
+  }
   return Exit::Ok;
 }
 

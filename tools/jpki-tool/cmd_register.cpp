@@ -163,8 +163,9 @@ Outcome editFirefoxPolicy(const std::string& module) {
   }
   if (!doc->contains("policies")) (*doc)["policies"] = Json::object();
   Json& policies = (*doc)["policies"];
-  if (!policies.is_object())
+  if (!policies.is_object()) {
     return failed(o, "\"policies\" is not an object; fix the file by hand");
+  }
   if (!policies.contains("SecurityDevices")) policies["SecurityDevices"] = Json::object();
   Json& devicesPolicy = policies["SecurityDevices"];
   const bool addForm = devicesPolicy.is_object() && devicesPolicy.contains("Add");

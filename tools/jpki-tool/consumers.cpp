@@ -216,8 +216,9 @@ CommandResult runCommand(const std::vector<std::string>& argv) {
     result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     lseek(fd, 0, SEEK_SET);
     char buf[4096];
-    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;)
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) {
       result.output.append(buf, static_cast<std::size_t>(n));
+    }
   }
   close(fd);
   return result;

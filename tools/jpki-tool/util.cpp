@@ -67,7 +67,7 @@ std::string lower(std::string s) {
 }
 
 std::string jstDate(std::time_t t) {
-  const std::time_t jst = t + 9 * 3600;
+  const std::time_t jst = t + std::time_t{9} * 3600;
   std::tm tm{};
   gmtime_r(&jst, &tm);
   char buf[48];

@@ -182,20 +182,21 @@ std::optional<BasicFour> basicFour(const Bytes& signCertDer) {
     const std::string base = "1.2.392.200149.8.5.5.";
     if (o.rfind(base, 0) != 0) continue;
     const std::string tail = o.substr(base.size());
-    if (tail == "1")
+    if (tail == "1") {
       b.name = value;
-    else if (tail == "2")
+    } else if (tail == "2") {
       b.nameSubstitute = value;
-    else if (tail == "3")
+    } else if (tail == "3") {
       b.sex = value;
-    else if (tail == "4")
+    } else if (tail == "4") {
       b.birthDate = value;
-    else if (tail == "5")
+    } else if (tail == "5") {
       b.address = value;
-    else if (tail == "6")
+    } else if (tail == "6") {
       b.addressSubstitute = value;
-    else
+    } else {
       continue;
+    }
     any = true;
   }
   if (!any) return std::nullopt;

@@ -123,7 +123,7 @@ class InProcessConnection : public CardConnection {
 
 struct InProcessReaderSystem::Impl : Shared {};
 
-InProcessReaderSystem::InProcessReaderSystem(std::size_t readers, std::string namePrefix)
+InProcessReaderSystem::InProcessReaderSystem(std::size_t readers, const std::string& namePrefix)
     : impl_(std::make_shared<Impl>()) {
   for (std::size_t i = 0; i < readers; ++i) {
     impl_->slots.push_back(Slot{namePrefix + std::to_string(i), nullptr});

@@ -18,7 +18,7 @@ namespace {
 using Rdn = std::pair<const char*, std::string>;
 
 constexpr const char* kJlis = "Japan Agency for Local Authority Information Systems";
-constexpr long kDay = 24 * 60 * 60;
+constexpr long kDay = 24L * 60 * 60;
 // The holder's birthday (month, day); the birth-date SAN value is era digit 4 + YYYYMMDD.
 constexpr int kBirthMonth = 6, kBirthDay = 15;
 constexpr const char* kBirthValue = "419900615";

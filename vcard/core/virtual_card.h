@@ -90,7 +90,7 @@ class VirtualCard {
 class InProcessReaderSystem : public ReaderSystem {
  public:
   explicit InProcessReaderSystem(std::size_t readers = 1,
-                                 std::string namePrefix = "Virtual PCD 00 0");
+                                 const std::string& namePrefix = "Virtual PCD 00 0");
   ~InProcessReaderSystem() override;
 
   // Test control.

@@ -62,8 +62,9 @@ int main(int argc, char** argv) {
   xmlSubstituteEntitiesDefault(1);
   if (xmlSecInit() < 0) return fail("xmlSecInit");
   if (xmlSecCheckVersion() != 1) return fail("xmlSecCheckVersion");
-  if (xmlSecCryptoAppInit(argv[1]) < 0)
+  if (xmlSecCryptoAppInit(argv[1]) < 0) {
     return fail("xmlSecCryptoAppInit (NSS_Init on the database)");
+  }
   if (xmlSecCryptoInit() < 0) return fail("xmlSecCryptoInit");
   PK11_SetPasswordFunc(password_cb);
 

@@ -223,7 +223,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFile{"Oversized",
                               [](const Bytes& c) {
                                 Bytes big = c;
-                                big.resize(17 * 1024, 0);
+                                big.resize(std::size_t{17} * 1024, 0);
                                 return big;
                               }}),
     [](const auto& info) { return std::string(info.param.name); });

@@ -154,7 +154,7 @@ TEST_P(GarbageTest, IsBadResponse) {
   EXPECT_FALSE(card->certificateCached(CertFile::Auth));
 }
 
-const std::string kHead1400 = "30 82 05 74 " + std::string(252 * 2, '5');
+const std::string kHead1400 = "30 82 05 74 " + std::string(std::size_t{252} * 2, '5');
 
 INSTANTIATE_TEST_SUITE_P(
     Responses, GarbageTest,
@@ -165,7 +165,8 @@ INSTANTIATE_TEST_SUITE_P(
         GarbageCase{"ShortFormLength", {{"00 B0 00 00 00", "30 05 01 02 03 04 05 90 00"}}},
         GarbageCase{"HeaderTooShort", {{"00 B0 00 00 00", "30 82 90 00"}}},
         GarbageCase{"LengthOver16K",
-                    {{"00 B0 00 00 00", "30 82 40 00 " + std::string(252 * 2, '0') + " 90 00"}}},
+                    {{"00 B0 00 00 00",
+                      "30 82 40 00 " + std::string(std::size_t{252} * 2, '0') + " 90 00"}}},
         GarbageCase{"IndefiniteLength", {{"00 B0 00 00 00", "30 80 00 00 90 00"}}},
         GarbageCase{"TruncatedFirstAnswer", {{"00 B0 00 00 00", "30 82 05 74 01 02 03 90 00"}}},
         GarbageCase{"TruncatedBy6B00",

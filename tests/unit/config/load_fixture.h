@@ -55,7 +55,7 @@ class LoadTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
   fs::path write(const std::string& name, const std::string& text) {
-    const auto path = dir_ / name;
+    auto path = dir_ / name;
     std::ofstream(path) << text;
     return path;
   }

@@ -29,6 +29,7 @@ const Errc kAllErrc[] = {Errc::NoService,   Errc::NoReader,     Errc::NoCard,
 
 std::vector<Fn> allFunctions() {
   std::vector<Fn> all;
+  all.reserve(static_cast<std::size_t>(Fn::Count));
   for (std::size_t i = 0; i < static_cast<std::size_t>(Fn::Count); ++i) {
     all.push_back(static_cast<Fn>(i));
   }

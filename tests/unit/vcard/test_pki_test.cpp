@@ -51,9 +51,10 @@ TEST(TestPki, AuthCertificate) {
   ASSERT_EQ(dn.rfind("C = JP, CN = ", 0), 0U) << dn;
   const std::string cn = dn.substr(13);
   EXPECT_EQ(cn.size(), 23U);
-  for (char c : cn)
+  for (char c : cn) {
     EXPECT_TRUE(std::isupper(static_cast<unsigned char>(c)) ||
                 std::isdigit(static_cast<unsigned char>(c)));
+  }
   EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<std::uint32_t>(KU_DIGITAL_SIGNATURE));
   EXPECT_EQ(X509_get_extended_key_usage(cert.get()), static_cast<std::uint32_t>(XKU_SSL_CLIENT));
   EXPECT_EQ(X509_get_ext_by_NID(cert.get(), NID_subject_alt_name, -1), -1);
