@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages jpki-pkcs11 needs (only those missing), then configures and builds.
 #   tools/setup.sh [BUILD_DIR] [extra cmake -D options…]      (default build dir: build/default)
 # Tested on Debian 12 (bookworm) and Debian 13 (trixie). Where a package's name differs between
@@ -18,7 +19,7 @@ PACKAGES=(
 # clang 19 runtime is libclang-rt-dev, bookworm's clang 14 has libclang-rt-14-dev).
 if [[ ${JPKI_SETUP_TESTS:-0} == 1 ]]; then
   PACKAGES+=(tmux libxmlsec1-nss libxmlsec1-dev firefox-esr chromium xvfb xdotool imagemagick
-    tesseract-ocr clang 'libclang-rt-dev|libclang-rt-14-dev' valgrind gdb bc pkcs11-provider poppler-utils openssh-client openssh-server p11-kit-modules git)
+    tesseract-ocr clang clang-format clang-tidy 'libclang-rt-dev|libclang-rt-14-dev' valgrind gdb bc pkcs11-provider poppler-utils openssh-client openssh-server p11-kit-modules git)
 fi
 
 if [[ $(id -u) == 0 ]]; then

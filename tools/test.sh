@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Command 2 of the README (and all that .ci/run does): install what is missing, build, and run
-# every test: GoogleTest units, the CMocka suite against the built module, and the integration
-# tests through a private pcscd with the virtual card; then the unit and CMocka suites again
-# under AddressSanitizer + UndefinedBehaviorSanitizer and under ThreadSanitizer; then every
+# SPDX-License-Identifier: MIT
+# Command 2 of the README (and all that .ci/run does): install what is missing, build, check the
+# licence lines, the formatting and clang-tidy's findings (tools/lint.sh), and run every test:
+# GoogleTest units, the CMocka suite against the built module, and the integration tests through
+# a private pcscd with the virtual card; then the unit and CMocka suites again under
+# AddressSanitizer + UndefinedBehaviorSanitizer and under ThreadSanitizer; then every
 # libFuzzer target for a short bounded time (tests/fuzz/run.sh; FUZZ_TIME seconds each, default 20).
 # JPKI_SKIP_SANITIZERS=1 skips the sanitizer runs, JPKI_SKIP_FUZZ=1 the fuzzing.
 set -euo pipefail
@@ -37,6 +39,7 @@ checked_ctest() {
 }
 
 JPKI_SETUP_TESTS=1 tools/setup.sh build/default
+tools/lint.sh build/default
 checked_ctest build/default --output-on-failure -j"$(nproc)" --timeout 300
 
 if [[ ${JPKI_SKIP_SANITIZERS:-0} != 1 ]]; then
