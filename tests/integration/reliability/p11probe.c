@@ -218,7 +218,8 @@ static void* loop(void* p) {
     for (int i = 0; i < 3; ++i) {
       ++a->attempts;
       rv = do_sign(s, a->pin, NULL, 1, CK_INVALID_HANDLE);
-      for (int r = 0; rv != CKR_OK && r < MAX_RELOGINS && login_lost(s); ++r) {
+      int r = 0;
+      for (; rv != CKR_OK && r < MAX_RELOGINS && login_lost(s); ++r) {
         ++a->relogins;
         CK_RV lrv = p11->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)a->pin, strlen(a->pin));
         if (lrv != CKR_OK && lrv != CKR_USER_ALREADY_LOGGED_IN) {
@@ -230,7 +231,8 @@ static void* loop(void* p) {
       if (rv == CKR_OK) {
         ++a->signatures;
       } else {
-        printf("worker %d sign %s\n", a->id, rv_name(rv));
+        printf("worker %d sign %s (after %d re-logins; login %s)\n", a->id, rv_name(rv), r,
+               login_lost(s) ? "lost" : "held");
         ++a->errors;
       }
     }
