@@ -70,6 +70,9 @@ user_pref("browser.topsites.contile.enabled", false);
 user_pref("network.dns.disablePrefetch", true);
 user_pref("network.prefetch-next", false);
 JS
+  if [[ -n ${JPKI_FF_TLS_HANDSHAKE_TIMEOUT:-} ]]; then
+    echo "user_pref(\"network.http.tls-handshake-timeout\", $JPKI_FF_TLS_HANDSHAKE_TIMEOUT);" >>"$1/user.js"
+  fi
 }
 
 # run_firefox PHASE PROFILE CONF SIGN_SELECTS_ALLOWED(yes|no)
@@ -78,6 +81,11 @@ run_firefox() {
   srv_from=$(($(wc -l <"$SERVER_LOG") + 1))
   card_from=$(($(wc -l <"$JPKI_CARD_LOG") + 1))
   local t=$SECONDS
+  # Firefox's own log (one file per process): TLS client auth (pipnss), the HTTP connection and
+  # its timeouts (nsHttp), sockets; stall_diagnostics prints the lines that matter.
+  export MOZ_LOG=timestamp,sync,pipnss:5,nsHttp:5,nsSocketTransport:4 MOZ_LOG_FILE=$ART/$phase-moz.log
+  BROWSER_LOG_GLOB="$ART/$phase-moz.log*"
+  BROWSER_LOG_RE='tls handshake takes too long|Cancelling unclaimed|ClientAuthCertificateSelected|SSLGetClientAuthDataHook|ClientAuthCertificateRequested|HappyEyeballsTransaction::(Close|Adopt)|CloseTransaction|TLS_TIMEOUT|PK11PasswordPrompt'
   JPKI_PKCS11_CONF=$JPKI_WORK/$conf start_browser "$ART/$phase-firefox.log" \
     firefox-esr --no-remote --new-instance --profile "$prof" "$URL"
   wait_window 'Mozilla Firefox$' 60
@@ -87,6 +95,8 @@ run_firefox() {
   ((CHOOSERS >= 1)) || fail "$phase: no certificate chooser was shown"
   ((AUTH_PROMPTS == 1)) || fail "$phase: the auth PIN prompt was not shown"
   check_server "$phase" "$srv_from"
+  note "server connections (time since the test's start; age since accept):"
+  tail -n +"$srv_from" "$SERVER_LOG" | grep -E ' (accept|handshake-ok|handshake-error|close) ' | cut -c1-130 | sed 's/^/     /' || true
   stop_browser
   card_phase_log "$card_from" "$ART/$phase-card.log"
   check_card "$phase" "$ART/$phase-card.log" "$allow_sign"
