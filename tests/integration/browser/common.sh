@@ -227,16 +227,16 @@ drive() {
       return 0
     fi
     if grep -Eq "$chooser_re" <<<"$text"; then
+      # Answered at once (Firefox counts the time the chooser is open against its TLS handshake
+      # timeout, packaging/BROWSERS.md); the screenshot just read is kept as the evidence.
+      # CHOOSER_TEXT_RE must match only once the dialog takes the answer (firefox.sh).
       mark "$phase: certificate chooser recognised (screenshot taken at $tp)"
-      CHOOSERS=$((CHOOSERS + 1)) && SEEN+=("certificate chooser")
-      f=$(snap "$phase-certificate-chooser")
-      ocr "$f" >"${f%.png}.txt"
-      note "user sees the certificate chooser (card's certificate preselected) -> presses Enter (OK)"
-      sleep 1  # as a person would: the dialog is fully up (and its buttons enabled) first
       press "$main" Return
       chosen_at=$SECONDS
       mark "$phase: certificate chooser answered (Enter)"
-      sleep 1
+      CHOOSERS=$((CHOOSERS + 1)) && SEEN+=("certificate chooser")
+      keep_shot "$f" "$phase-certificate-chooser" "$text"
+      note "user saw the certificate chooser (card's certificate preselected) -> pressed Enter (OK)"
     fi
   done
   f=$(snap "$phase-timeout")
@@ -249,6 +249,15 @@ drive() {
     exit "$BROWSER_NO_PIN_DIALOG"
   fi
   fail "$why"
+}
+
+# keep_shot PNG NAME TEXT: keep a screenshot already taken (and its OCR text) as NN-NAME.png.
+keep_shot() {
+  local n f
+  n=$(find "$ART" -maxdepth 1 -name '*.png' | wc -l)
+  f=$(printf '%s/%02d-%s.png' "$ART" $((n + 1)) "$2")
+  mv "$1" "$f"
+  echo "$3" >"${f%.png}.txt"
 }
 
 # stall_diagnostics PHASE: what tells the causes of a missing dialog apart: the server's
