@@ -13,21 +13,14 @@ start=$(date +%s)
 
 # checked_ctest BUILD_DIR CTEST_ARGS…: ctest, then a skipped test counts as a failed one: a test
 # CTest reports skipped, and a GoogleTest or CMocka case that printed [  SKIPPED ] inside a test
-# CTest counted as passed. The one exception is the README's: the Firefox test after three
-# attempts that all met the known Firefox stall (issue: the PIN dialog never appears).
+# CTest counted as passed.
 checked_ctest() {
   local dir=$1 out bad=() name
   shift
   out=$dir/ctest-output.txt
   ctest --test-dir "$dir" "$@" 2>&1 | tee "$out"
   while read -r name; do
-    if [[ $name == integration_browser_firefox ]] &&
-      grep -q 'attempts.sh: SKIPPED: all .* attempts ended in the known browser flake' \
-        "$dir/Testing/Temporary/LastTest.log"; then
-      echo "test: integration_browser_firefox SKIPPED: the known Firefox stall (README: tests that may skip)"
-    else
-      bad+=("$name")
-    fi
+    bad+=("$name")
   done < <(sed -nE 's/.*Test +#[0-9]+: ([A-Za-z0-9_]+) .*\*+Skipped.*/\1/p' "$out")
   while read -r name; do
     bad+=("$name")
