@@ -178,14 +178,14 @@ said() { { grep -Eo "Please [^.]*$2[^.]*" <<<"$1" || grep -Eo "[^.]*$2[^.]*" <<<
 # PAGE_SHOT.
 drive() {
   local phase=$1 prompt_re=$2 page_re=$3 main_re=$4 chooser_re=$5 allow_error=${6:-no}
-  local deadline=$((SECONDS + 75)) w f text main chosen_at=0 tp
+  local deadline=$((SECONDS + 75)) w f text main chosen_at=0 tp prompts_at_choice=0
   DRIVE_SRV_FROM=$(($(wc -l <"$SERVER_LOG") + 1))
   mark "$phase: browser window up"
   SEEN=() SIGN_PROMPTS=0 AUTH_PROMPTS=0 CHOOSERS=0 RELOADS=0 PAGE_SHOT="" OUTCOME="" ERROR_TEXT=""
   while ((SECONDS < deadline)); do
     sleep 1
-    if [[ -n ${RELOAD_AFTER:-} ]] && ((CHOOSERS >= 1 && AUTH_PROMPTS == 0 && SIGN_PROMPTS == 0 && RELOADS == 0 &&
-      SECONDS - chosen_at >= RELOAD_AFTER)); then
+    if [[ -n ${RELOAD_AFTER:-} ]] && ((CHOOSERS >= 1 && AUTH_PROMPTS + SIGN_PROMPTS == prompts_at_choice &&
+      RELOADS == 0 && SECONDS - chosen_at >= RELOAD_AFTER)); then
       f=$(snap "$phase-stuck-after-chooser")
       text=$(ocr "$f" | tr '\n' ' ')
       echo "$text" >"${f%.png}.txt"
@@ -262,7 +262,7 @@ drive() {
       mark "$phase: certificate chooser recognised (screenshot taken at $tp)"
       [[ -z ${CHOOSER_HOOK:-} ]] || "$CHOOSER_HOOK" "$phase"
       press "$main" Return
-      chosen_at=$SECONDS
+      chosen_at=$SECONDS prompts_at_choice=$((AUTH_PROMPTS + SIGN_PROMPTS))
       mark "$phase: certificate chooser answered (Enter)"
       CHOOSERS=$((CHOOSERS + 1)) && SEEN+=("certificate chooser")
       keep_shot "$f" "$phase-certificate-chooser" "$text"
