@@ -187,7 +187,7 @@ CONNECTION_DROPPED=""
 CHOOSER_HOOK=network_changes RELOAD_AFTER=6 run_firefox ff3-network-change "$JPKI_WORK/ff3" auth-only.conf no
 if ((CONNECTION_DROPPED)); then
   ((RELOADS == 1)) || fail "phase 3: Firefox closed the connection, yet the login went on without opening the address again"
-  pass "Firefox, network change while the chooser was open: the connection was dropped, the page stuck; address opened again -> PIN prompt -> logged in (packaging/BROWSERS.md)"
+  pass "Firefox, network change while the chooser was open: the connection was dropped, the page stuck; address opened again -> logged in, $AUTH_PROMPTS PIN prompt(s) in all (packaging/BROWSERS.md)"
 else
   pass "Firefox, network change while the chooser was open: this Firefox kept the connection (address opened again: $RELOADS) and logged in; packaging/BROWSERS.md's note on the dropped connection may be out of date"
 fi
