@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -118,10 +119,30 @@ class TestBench {
 };
 
 // What the module owns: forwards to a shared InProcessReaderSystem the bench can still reach.
+// changedSinceListing() compares the in-process readers with the last listing (no service to ask:
+// what an event thread would know), so the module skips the listing as it does over PC/SC.
 class TestBench::Forwarder final : public jpki::ReaderSystem {
  public:
   explicit Forwarder(std::shared_ptr<InProcessReaderSystem> inner) : inner_(std::move(inner)) {}
-  std::vector<jpki::ReaderState> readers() override { return inner_->readers(); }
+  std::vector<jpki::ReaderState> readers() override {
+    listed_ = false;
+    last_ = inner_->readers();
+    listed_ = true;
+    return last_;
+  }
+  bool changedSinceListing() override {
+    if (!listed_) return true;
+    try {
+      const std::vector<jpki::ReaderState> now = inner_->readers();
+      return !std::equal(now.begin(), now.end(), last_.begin(), last_.end(),
+                         [](const auto& a, const auto& b) {
+                           return a.name == b.name && a.cardPresent == b.cardPresent &&
+                                  a.atr == b.atr && a.eventCount == b.eventCount;
+                         });
+    } catch (...) {
+      return true;
+    }
+  }
   std::unique_ptr<jpki::CardConnection> connect(const std::string& reader) override {
     return inner_->connect(reader);
   }
@@ -132,6 +153,8 @@ class TestBench::Forwarder final : public jpki::ReaderSystem {
 
  private:
   std::shared_ptr<InProcessReaderSystem> inner_;
+  std::vector<jpki::ReaderState> last_;
+  bool listed_ = false;
 };
 
 std::unique_ptr<jpki::ReaderSystem> TestBench::newReaderSystem() {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -12,6 +13,7 @@
 namespace jt {
 
 std::shared_ptr<InProcessReaderSystem> g_readers;
+ReaderCalls g_calls;
 
 const CardPki& pkiA() {
   static const CardPki pki = jpki::vcard::generatePki(jpki::vcard::Profile::Normal, "JPKI TARO");
@@ -24,19 +26,74 @@ const CardPki& pkiB() {
 
 namespace {
 
-// The module owns its ReaderSystem; the test keeps control of the real one through this proxy.
+// Counts what the module asks of a connection (each a PC/SC round trip in the shipped module).
+class CountingConnection final : public jpki::CardConnection {
+ public:
+  explicit CountingConnection(std::unique_ptr<jpki::CardConnection> inner)
+      : inner_(std::move(inner)) {}
+  bool beginTransaction() override {
+    ++g_calls.transactions;
+    return inner_->beginTransaction();
+  }
+  void endTransaction() noexcept override {
+    ++g_calls.transactions;
+    inner_->endTransaction();
+  }
+  Bytes transmit(const Bytes& command) override {
+    ++g_calls.transmits;
+    return inner_->transmit(command);
+  }
+  [[nodiscard]] Bytes atr() const override { return inner_->atr(); }
+  [[nodiscard]] std::string readerName() const override { return inner_->readerName(); }
+  [[nodiscard]] bool usable() const override { return inner_->usable(); }
+
+ private:
+  std::unique_ptr<jpki::CardConnection> inner_;
+};
+
+bool sameStates(const std::vector<jpki::ReaderState>& a, const std::vector<jpki::ReaderState>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.name == y.name && x.cardPresent == y.cardPresent && x.atr == y.atr &&
+           x.eventCount == y.eventCount;
+  });
+}
+
+// The module owns its ReaderSystem; the test keeps control of the real one through this proxy,
+// which counts the calls that cost a PC/SC round trip in the shipped module (g_calls).
+// changedSinceListing() compares the in-process readers with the last listing: free, like the
+// answer of an event thread (PC/SC asks pcscd once for it; ReaderCalls::changeChecks counts it).
 class Proxy final : public jpki::ReaderSystem {
  public:
   explicit Proxy(std::shared_ptr<InProcessReaderSystem> target) : target_(std::move(target)) {}
-  std::vector<jpki::ReaderState> readers() override { return target_->readers(); }
-  std::unique_ptr<jpki::CardConnection> connect(const std::string& r) override {
-    return target_->connect(r);
+  std::vector<jpki::ReaderState> readers() override {
+    ++g_calls.listings;
+    listed_ = false;
+    last_ = target_->readers();
+    listed_ = true;
+    return last_;
   }
-  bool waitForChange(std::chrono::milliseconds t) override { return target_->waitForChange(t); }
+  bool changedSinceListing() override {
+    ++g_calls.changeChecks;
+    try {
+      return !listed_ || !sameStates(last_, target_->readers());
+    } catch (const jpki::Error&) {
+      return true;
+    }
+  }
+  std::unique_ptr<jpki::CardConnection> connect(const std::string& r) override {
+    ++g_calls.connects;
+    return std::make_unique<CountingConnection>(target_->connect(r));
+  }
+  bool waitForChange(std::chrono::milliseconds t) override {
+    ++g_calls.waits;
+    return target_->waitForChange(t);
+  }
   void cancel() noexcept override { target_->cancel(); }
 
  private:
   std::shared_ptr<InProcessReaderSystem> target_;
+  std::vector<jpki::ReaderState> last_;
+  bool listed_ = false;
 };
 
 std::string configPath() { return "/tmp/jpki-module-unit-" + std::to_string(getpid()) + ".conf"; }
