@@ -74,12 +74,42 @@ void syncReaders(State& st) {
     if (!r.listed) {
       r.present = false;
     }
-    // A connection that gave up on a mute card (card-timeout) is dropped with its tokens; the next
-    // use connects again, which fails fast while the reader is still stuck.
+  }
+  dropDeadCards(st);
+}
+
+// What the last listing and the connections already say, without asking the reader system: a card
+// no longer present, replaced (event counter), marked dead, or whose connection gave up on a mute
+// card (card-timeout) is dropped with its tokens; the next use connects again, which fails fast
+// while the reader is still stuck.
+void dropDeadCards(State& st) {
+  for (Reader& r : st.readerList) {
     if (r.card && (!r.present || r.eventCount != r.card->eventCount || !r.card->alive ||
                    !r.card->jpki->connection().usable())) {
       invalidateCard(st, *r.card);
     }
+  }
+}
+
+// Issue 20: a call that needs nothing new from the readers makes no listing. The reader system
+// says whether its last answer may be stale (ReaderSystem::changedSinceListing: no round trip for
+// the in-process card, one SCardGetStatusChange with timeout 0 for PC/SC instead of the listing's
+// three); only then are the readers listed again. A card swapped or reset without the listing
+// noticing still cannot take an APDU meant for the old one: the old connection's next transaction
+// fails with CardRemoved / reports the reset (transport.h), and the guard's catch paths list again.
+void refreshReaders(State& st) {
+  bool changed = true;
+  if (st.synced) {
+    try {
+      changed = st.readers->changedSinceListing();
+    } catch (const jpki::Error& e) {
+      JPKI_LOG_DEBUG("reader change check failed: %s", e.what());
+    }
+  }
+  if (changed) {
+    syncReaders(st);
+  } else {
+    dropDeadCards(st);
   }
 }
 
@@ -108,7 +138,7 @@ std::vector<CK_SLOT_ID> slotIds(State& st, bool tokenPresent) {
 }
 
 CK_RV getSlotList(Call& c, CK_BBOOL tokenPresent, CK_SLOT_ID_PTR list, CK_ULONG_PTR count) {
-  syncReaders(c.st);
+  refreshReaders(c.st);
   const std::vector<CK_SLOT_ID> ids = slotIds(c.st, tokenPresent != CK_FALSE);
   return writeList<CK_SLOT_ID>(ids, list, count);
 }
@@ -163,7 +193,7 @@ CK_RV waitForSlotEvent(Call& c, CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR
     if (c.st.finalized) {
       return CKR_CRYPTOKI_NOT_INITIALIZED;
     }
-    syncReaders(c.st);
+    refreshReaders(c.st);
     if (auto id = pendingEvent(c.st)) {
       *slot = *id;
       return CKR_OK;
