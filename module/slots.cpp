@@ -91,12 +91,13 @@ void dropDeadCards(State& st) {
   }
 }
 
-// Issue 20: a call that needs nothing new from the readers makes no listing. The reader system
-// says whether its last answer may be stale (ReaderSystem::changedSinceListing: no round trip for
-// the in-process card, one SCardGetStatusChange with timeout 0 for PC/SC instead of the listing's
-// three); only then are the readers listed again. A card swapped or reset without the listing
-// noticing still cannot take an APDU meant for the old one: the old connection's next transaction
-// fails with CardRemoved / reports the reset (transport.h), and the guard's catch paths list again.
+// Issue 20: a call about a known session or slot lists no readers unless the reader system says
+// a reader of its last listing may have changed (ReaderSystem::changedSinceListing: nothing asked
+// of the in-process card, one SCardGetStatusChange with timeout 0 for PC/SC instead of the
+// listing's three). A reader plugged in since cannot concern such a call (its slots are not known
+// yet); C_GetSlotList and C_WaitForSlotEvent list. Independently of the listing, an APDU never
+// reaches a card swapped in behind an old connection: its next transaction fails with CardRemoved
+// (transport.h), and the guard's catch paths list again.
 void refreshReaders(State& st) {
   bool changed = true;
   if (st.synced) {
@@ -137,8 +138,9 @@ std::vector<CK_SLOT_ID> slotIds(State& st, bool tokenPresent) {
   return ids;
 }
 
+// Lists the readers: a reader plugged in since is news only a listing brings (refreshReaders).
 CK_RV getSlotList(Call& c, CK_BBOOL tokenPresent, CK_SLOT_ID_PTR list, CK_ULONG_PTR count) {
-  refreshReaders(c.st);
+  syncReaders(c.st);
   const std::vector<CK_SLOT_ID> ids = slotIds(c.st, tokenPresent != CK_FALSE);
   return writeList<CK_SLOT_ID>(ids, list, count);
 }
@@ -193,7 +195,7 @@ CK_RV waitForSlotEvent(Call& c, CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR
     if (c.st.finalized) {
       return CKR_CRYPTOKI_NOT_INITIALIZED;
     }
-    refreshReaders(c.st);
+    syncReaders(c.st);  // a reader plugged in is an event too
     if (auto id = pendingEvent(c.st)) {
       *slot = *id;
       return CKR_OK;

@@ -332,8 +332,7 @@ class PcscReaderSystem final : public ReaderSystem {
   std::vector<ReaderState> readers() override {
     known_.clear();
     std::vector<std::string> names = listReaders(*context_);
-    // The notification pseudo-reader rides along (same call): its state counts the readers, so
-    // changedSinceListing() sees a reader added or removed.
+    // The notification pseudo-reader rides along (same call; see changedSinceListing()).
     names.emplace_back(kPnpReader);
     const std::vector<SCARD_READERSTATE> states = currentStates(context_->get(), names);
     for (std::size_t i = 0; i < names.size(); ++i) {
@@ -357,22 +356,22 @@ class PcscReaderSystem final : public ReaderSystem {
     return out;
   }
 
-  // One SCardGetStatusChange with timeout 0 on the states the last listing saw (event counters in
-  // the upper 16 bits, the reader count on the notification pseudo-reader): pcsc-lite answers
-  // SCARD_E_TIMEOUT when none of them moved. Anything else, an error included, is a change, and
-  // stays one until readers() lists again.
+  // One SCardGetStatusChange with timeout 0 on the states the last listing saw: pcsc-lite answers
+  // SCARD_E_TIMEOUT when none of them moved (presence, mute, in-use bits; the card-event counter in
+  // the upper 16 bits; a reader gone shows as SCARD_STATE_UNKNOWN). Anything else, an error
+  // included, is a change, and stays one until readers() lists again. The notification
+  // pseudo-reader rides along: pcsc-lite 2.x counts reader events in its upper 16 bits and reports
+  // a reader added; 1.9 keeps it 0 and reports nothing (hence the interface's caveat).
   //
-  // pcsc-lite only compares what has a counter: the notification pseudo-reader's reader-event
-  // count (0 from a pcsc-lite without it, or before any reader was ever added: then a reader
-  // plugged in later is not reported) and a reader's card-event count (0 for a card already in
-  // the reader when pcscd started: then a swap, present before and after, is not reported). With
-  // either at 0 nothing can be ruled out, and every call lists as before.
+  // pcsc-lite only compares a counter that is not 0: a card already in the reader when pcscd
+  // started may have counter 0, and a swap (present before and after) would go unreported; such a
+  // reader makes every check a "changed" (the old cost, never a stale answer).
   bool changedSinceListing() override {
-    if (known_.empty() || (known_.back().second >> 16) == 0) {
+    if (known_.empty()) {
       return true;
     }
     for (const auto& [name, state] : known_) {
-      if ((state & SCARD_STATE_PRESENT) != 0 && (state >> 16) == 0) {
+      if (name != kPnpReader && (state & SCARD_STATE_PRESENT) != 0 && (state >> 16) == 0) {
         return true;
       }
     }

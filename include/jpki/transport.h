@@ -55,12 +55,12 @@ class ReaderSystem {
   // service is unreachable (an empty list means a reachable service with no readers).
   virtual std::vector<ReaderState> readers() = 0;
 
-  // Whether readers() may now answer differently from its last answer: a reader added or removed,
-  // a card inserted, removed or replaced (the event counter moved), the service lost. Never a false
-  // "no" (a change it cannot rule out is a "yes"); true until readers() has answered once. Cheap:
-  // PC/SC asks once, with timeout 0, on the readers' last states and "\\\\?PnP?\\Notification"
-  // (one round trip instead of readers()' three); an implementation that needs no service (the
-  // in-process card) asks nothing. The default always says yes: callers then list every time.
+  // Whether a reader of readers()' last answer may have changed: a card inserted, removed or
+  // replaced (the event counter moved), the reader gone, the service lost. Never a false "no" about
+  // those; true until readers() has answered once. A reader ADDED since is not covered (pcsc-lite
+  // before 2.0 has no cheap way to tell): callers that show the set of readers (slot list, slot
+  // events) list. Cheap: PC/SC asks once, with timeout 0, on the last states (one round trip
+  // instead of readers()' three); the in-process card asks nothing. The default always says yes.
   virtual bool changedSinceListing() { return true; }
 
   virtual std::unique_ptr<CardConnection> connect(const std::string& reader) = 0;

@@ -119,8 +119,8 @@ class TestBench {
 };
 
 // What the module owns: forwards to a shared InProcessReaderSystem the bench can still reach.
-// changedSinceListing() compares the in-process readers with the last listing (no service to ask:
-// what an event thread would know), so the module skips the listing as it does over PC/SC.
+// changedSinceListing() compares the in-process readers with the last listing as PC/SC's check
+// does, so the module skips the listing as it does over PC/SC.
 class TestBench::Forwarder final : public jpki::ReaderSystem {
  public:
   explicit Forwarder(std::shared_ptr<InProcessReaderSystem> inner) : inner_(std::move(inner)) {}
@@ -133,12 +133,14 @@ class TestBench::Forwarder final : public jpki::ReaderSystem {
   bool changedSinceListing() override {
     if (!listed_) return true;
     try {
+      // As PC/SC's check: a reader of the last listing gone or changed; additions not reported.
       const std::vector<jpki::ReaderState> now = inner_->readers();
-      return !std::equal(now.begin(), now.end(), last_.begin(), last_.end(),
-                         [](const auto& a, const auto& b) {
-                           return a.name == b.name && a.cardPresent == b.cardPresent &&
-                                  a.atr == b.atr && a.eventCount == b.eventCount;
-                         });
+      return std::any_of(last_.begin(), last_.end(), [&](const jpki::ReaderState& was) {
+        auto it = std::find_if(now.begin(), now.end(),
+                               [&](const auto& r) { return r.name == was.name; });
+        return it == now.end() || it->cardPresent != was.cardPresent || it->atr != was.atr ||
+               it->eventCount != was.eventCount;
+      });
     } catch (...) {
       return true;
     }
