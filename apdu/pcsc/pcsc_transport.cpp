@@ -336,7 +336,8 @@ class PcscReaderSystem final : public ReaderSystem {
     names.emplace_back(kPnpReader);
     const std::vector<SCARD_READERSTATE> states = currentStates(context_->get(), names);
     for (std::size_t i = 0; i < names.size(); ++i) {
-      known_.emplace_back(names[i], states[i].dwEventState & ~static_cast<DWORD>(SCARD_STATE_CHANGED));
+      known_.emplace_back(names[i],
+                          states[i].dwEventState & ~static_cast<DWORD>(SCARD_STATE_CHANGED));
     }
     names.pop_back();
     std::vector<ReaderState> out;
@@ -380,8 +381,8 @@ class PcscReaderSystem final : public ReaderSystem {
       states[i].szReader = known_[i].first.c_str();
       states[i].dwCurrentState = known_[i].second;
     }
-    const LONG rv = SCardGetStatusChange(context_->get(), 0, states.data(),
-                                         static_cast<DWORD>(states.size()));
+    const LONG rv =
+        SCardGetStatusChange(context_->get(), 0, states.data(), static_cast<DWORD>(states.size()));
     if (rv == SCARD_E_TIMEOUT) {
       return false;
     }

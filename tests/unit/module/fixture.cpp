@@ -56,7 +56,8 @@ class CountingConnection final : public jpki::CardConnection {
 bool knownReadersChanged(const std::vector<jpki::ReaderState>& last,
                          const std::vector<jpki::ReaderState>& now) {
   return std::any_of(last.begin(), last.end(), [&](const jpki::ReaderState& was) {
-    auto it = std::find_if(now.begin(), now.end(), [&](const auto& r) { return r.name == was.name; });
+    auto it =
+        std::find_if(now.begin(), now.end(), [&](const auto& r) { return r.name == was.name; });
     return it == now.end() || it->cardPresent != was.cardPresent || it->atr != was.atr ||
            it->eventCount != was.eventCount;
   });
