@@ -137,8 +137,8 @@ class TestBench::Forwarder final : public jpki::ReaderSystem {
       // As PC/SC's check: a reader of the last listing gone or changed; additions not reported.
       const std::vector<jpki::ReaderState> now = inner_->readers();
       return std::any_of(last_.begin(), last_.end(), [&](const jpki::ReaderState& was) {
-        auto it = std::find_if(now.begin(), now.end(),
-                               [&](const auto& r) { return r.name == was.name; });
+        auto it =
+            std::find_if(now.begin(), now.end(), [&](const auto& r) { return r.name == was.name; });
         return it == now.end() || it->cardPresent != was.cardPresent || it->atr != was.atr ||
                it->eventCount != was.eventCount;
       });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Issue 20 "host-side cost: no idle round trips": what each entry point asks of the reader system,
 // counted (never timed) by the fixture's proxy (g_calls). A call that needs nothing from the card
 // lists no readers, connects nothing, opens no transaction and sends no APDU; it may ask the
