@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "call_runner.h"
@@ -329,8 +330,16 @@ class PcscReaderSystem final : public ReaderSystem {
       : context_(std::make_shared<Context>()), waitContext_(std::make_unique<Context>()) {}
 
   std::vector<ReaderState> readers() override {
-    const std::vector<std::string> names = listReaders(*context_);
+    known_.clear();
+    std::vector<std::string> names = listReaders(*context_);
+    // The notification pseudo-reader rides along (same call; see changedSinceListing()).
+    names.emplace_back(kPnpReader);
     const std::vector<SCARD_READERSTATE> states = currentStates(context_->get(), names);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      known_.emplace_back(names[i],
+                          states[i].dwEventState & ~static_cast<DWORD>(SCARD_STATE_CHANGED));
+    }
+    names.pop_back();
     std::vector<ReaderState> out;
     out.reserve(names.size());
     for (std::size_t i = 0; i < names.size(); ++i) {
@@ -346,6 +355,42 @@ class PcscReaderSystem final : public ReaderSystem {
       out.push_back(std::move(r));
     }
     return out;
+  }
+
+  // One SCardGetStatusChange with timeout 0 on the states the last listing saw: pcsc-lite answers
+  // SCARD_E_TIMEOUT when none of them moved (presence, mute, in-use bits; the card-event counter in
+  // the upper 16 bits; a reader gone shows as SCARD_STATE_UNKNOWN). Anything else, an error
+  // included, is a change, and stays one until readers() lists again. The notification
+  // pseudo-reader rides along: pcsc-lite 2.x counts reader events in its upper 16 bits and reports
+  // a reader added; 1.9 keeps it 0 and reports nothing (hence the interface's caveat).
+  //
+  // pcsc-lite only compares a counter that is not 0: a card already in the reader when pcscd
+  // started may have counter 0, and a swap (present before and after) would go unreported; such a
+  // reader makes every check a "changed" (the old cost, never a stale answer).
+  bool changedSinceListing() override {
+    if (known_.empty()) {
+      return true;
+    }
+    for (const auto& [name, state] : known_) {
+      if (name != kPnpReader && (state & SCARD_STATE_PRESENT) != 0 && (state >> 16) == 0) {
+        return true;
+      }
+    }
+    std::vector<SCARD_READERSTATE> states(known_.size());
+    for (std::size_t i = 0; i < known_.size(); ++i) {
+      states[i].szReader = known_[i].first.c_str();
+      states[i].dwCurrentState = known_[i].second;
+    }
+    const LONG rv =
+        SCardGetStatusChange(context_->get(), 0, states.data(), static_cast<DWORD>(states.size()));
+    if (rv == SCARD_E_TIMEOUT) {
+      return false;
+    }
+    known_.clear();
+    if (pcsc::serviceLost(rv)) {
+      context_->release();
+    }
+    return true;
   }
 
   std::unique_ptr<CardConnection> connect(const std::string& reader) override {
@@ -412,6 +457,9 @@ class PcscReaderSystem final : public ReaderSystem {
 
  private:
   std::shared_ptr<Context> context_;
+  // The states the last readers() saw ("\\\\?PnP?\\Notification" last), without
+  // SCARD_STATE_CHANGED; empty when no listing is current.
+  std::vector<std::pair<std::string, DWORD>> known_;
   std::unique_ptr<Context> waitContext_;
   std::atomic<bool> cancelRequested_{false};
   std::map<std::string, DWORD> lastStates_;
