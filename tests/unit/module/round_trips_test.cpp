@@ -121,5 +121,39 @@ TEST_F(RoundTripTest, ServiceLossListsAgain) {
   EXPECT_NE(slotInfo.flags & CKF_TOKEN_PRESENT, 0U);
 }
 
+// C_GetTokenInfo shows the PIN counter this process learnt without an APDU; a reset of the card
+// (seen at the transaction it still opens) makes it ask the card again.
+TEST_F(RoundTripTest, TokenInfoSendsNoApduOnceTheCounterIsKnown) {
+  (void)tokenFlags(kAuthSlot);  // learns the counter (empty VERIFY)
+  clearLog();
+  g_calls.reset();
+  EXPECT_EQ(tokenFlags(kAuthSlot) & CKF_USER_PIN_COUNT_LOW, 0U);
+  EXPECT_EQ(apdus(), 0U);
+  EXPECT_EQ(g_calls.transmits, 0U);
+  g_readers->resetCard(0);
+  clearLog();
+  (void)tokenFlags(kAuthSlot);
+  EXPECT_GT(apdus(), 0U) << "after a reset the counter is not known to be current";
+}
+
+// Another process typed wrong PINs since this one learnt the counter: the counter this process
+// shows is stale, but a PIN still never reaches a locked card, since C_Login reads the counter in
+// the transaction of its VERIFY.
+TEST_F(RoundTripTest, StaleCounterNeverSendsAPinToALockedCard) {
+  const CK_SESSION_HANDLE s = open(kAuthSlot);
+  EXPECT_EQ(tokenFlags(kAuthSlot) & CKF_USER_PIN_LOCKED, 0U);
+  // The other process: three wrong PINs straight to the card.
+  for (const char* apdu : {"00A4040C0AD392F000260100000001", "00A4020C020018", "002000800431313131",
+                           "002000800431313131", "002000800431313131"}) {
+    (void)card()->process(jpki::parseHex(apdu));
+  }
+  ASSERT_EQ(card()->triesLeft(false), 0);
+  EXPECT_EQ(tokenFlags(kAuthSlot) & CKF_USER_PIN_LOCKED, 0U) << "stale, as documented";
+  clearLog();
+  EXPECT_EQ(login(s, CKU_USER, kAuthPin), CKR_PIN_LOCKED);
+  EXPECT_EQ(verifyWithData(), 0U) << "a PIN was sent to a locked card";
+  EXPECT_NE(tokenFlags(kAuthSlot) & CKF_USER_PIN_LOCKED, 0U) << "learnt from the login's check";
+}
+
 }  // namespace
 }  // namespace jt
