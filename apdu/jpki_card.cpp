@@ -96,6 +96,8 @@ void JpkiCard::ensureJpki() {
   }
   session->confirm();  // a PIN EF select (SELECT AID when it fails): NotJpki for another card
 }
+void JpkiCard::noticeReset() { SessionRef session(*state_); }
+
 bool JpkiCard::mayHoldLogin() const { return state_->mayHoldLogin(); }
 
 void JpkiCard::logout() {

@@ -135,6 +135,7 @@ namespace detail {
 void Session::onReset() {
   state_.dropLogin();
   ++state_.resetGeneration;
+  state_.tries = {std::nullopt, std::nullopt};  // not known to be current any more (issue 20)
   if (!state_.identity) {
     return;
   }

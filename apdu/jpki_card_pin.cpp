@@ -65,8 +65,10 @@ VerifyResult JpkiCard::verify(KeyRole role, ByteView pin) {
 
   SessionRef session(*state_);
   selectPinEf(*session, role);
-  if (!state_->tries[index]) {
-    // Learn the counter first (spends no try) so a locked PIN never receives a VERIFY with data.
+  // The counter is read in this transaction (spends no try), whatever this object last learnt:
+  // another process may have used up the tries since, and a locked PIN never receives a VERIFY
+  // with data.
+  {
     const apdu::Response r = session->send(apdu::verifyStatus());
     state_->tries[index] = statusFromSw(r.sw, info.maxTries).triesLeft;
     if (state_->tries[index] == 0) {

@@ -43,7 +43,7 @@ CK_RV run(Fn fn, Pre pre, CK_ULONG target, Body body) {
       return CKR_SESSION_HANDLE_INVALID;
     }
     session = &it->second;
-    syncReaders(*st);
+    refreshReaders(*st);
     if (!session->token->alive()) {
       JPKI_LOG_DEBUG("%s: session %lu lost its token (card removed)", fnName(fn), handle);
       st->sessions.erase(it);
@@ -57,7 +57,7 @@ CK_RV run(Fn fn, Pre pre, CK_ULONG target, Body body) {
   Call call{*st, session, nullptr, lock, st};
   try {
     if (pre == Pre::Slot || pre == Pre::Token) {
-      syncReaders(*st);
+      refreshReaders(*st);
       call.slot = &findSlot(*st, target);  // CKR_SLOT_ID_INVALID
       // v2.40 §5.5: token and mechanism information are the token's (reader state only).
       if (pre == Pre::Token && !readerOf(*st, *call.slot).present) {

@@ -8,7 +8,10 @@
 //
 // Threads: the PC/SC transport runs each card call on one helper thread per connection so that a
 // card that never answers costs `card-timeout` seconds, not a frozen application. With
-// CKF_LIBRARY_CANT_CREATE_OS_THREADS no thread is created and card calls may block.
+// CKF_LIBRARY_CANT_CREATE_OS_THREADS no thread is created and card calls may block. Otherwise one
+// more thread waits on the readers' states so that calls needing nothing from the card learn of a
+// card change without asking pcscd (ReaderSystem::watchChanges); it is stopped at C_Finalize, at
+// exit, and never exists in a forked child (whose C_Initialize starts its own).
 //
 // Exit handlers (STYLE.md practice 14): poppler's pdfsig registers atexit(NSS_Shutdown) before NSS
 // dlopen()s us, so at exit whatever was registered later runs first (our static destructors,
@@ -233,6 +236,10 @@ CK_RV initialize(CK_VOID_PTR args) {
   st->readers->setCallTimeout(threadsAllowed
                                   ? std::chrono::milliseconds(st->config.cardTimeoutSeconds * 1000L)
                                   : std::chrono::milliseconds(0));
+  if (threadsAllowed) {
+    // Issue 20: calls that need nothing from the card ask pcscd nothing.
+    st->readers->watchChanges();
+  }
   g_state = std::move(st);
   return CKR_OK;
 }

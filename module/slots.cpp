@@ -75,12 +75,43 @@ void syncReaders(State& st) {
     if (!r.listed) {
       r.present = false;
     }
-    // A connection that gave up on a mute card (card-timeout) is dropped with its tokens; the next
-    // use connects again, which fails fast while the reader is still stuck.
+  }
+  dropDeadCards(st);
+}
+
+// What the last listing and the connections already say, without asking the reader system: a card
+// no longer present, replaced (event counter), marked dead, or whose connection gave up on a mute
+// card (card-timeout) is dropped with its tokens; the next use connects again, which fails fast
+// while the reader is still stuck.
+void dropDeadCards(State& st) {
+  for (Reader& r : st.readerList) {
     if (r.card && (!r.present || r.eventCount != r.card->eventCount || !r.card->alive ||
                    !r.card->jpki->connection().usable())) {
       invalidateCard(st, *r.card);
     }
+  }
+}
+
+// Issue 20: a call about a known session or slot lists no readers unless the reader system says
+// a reader of its last listing may have changed (ReaderSystem::changedSinceListing: nothing asked
+// of the in-process card, one SCardGetStatusChange with timeout 0 for PC/SC instead of the
+// listing's three). A reader plugged in since cannot concern such a call (its slots are not known
+// yet); C_GetSlotList and C_WaitForSlotEvent list. Independently of the listing, an APDU never
+// reaches a card swapped in behind an old connection: its next transaction fails with CardRemoved
+// (transport.h), and the guard's catch paths list again.
+void refreshReaders(State& st) {
+  bool changed = true;
+  if (st.synced) {
+    try {
+      changed = st.readers->changedSinceListing();
+    } catch (const jpki::Error& e) {
+      JPKI_LOG_DEBUG("reader change check failed: %s", e.what());
+    }
+  }
+  if (changed) {
+    syncReaders(st);
+  } else {
+    dropDeadCards(st);
   }
 }
 
@@ -108,6 +139,7 @@ std::vector<CK_SLOT_ID> slotIds(State& st, bool tokenPresent) {
   return ids;
 }
 
+// Lists the readers: a reader plugged in since is news only a listing brings (refreshReaders).
 CK_RV getSlotList(Call& c, CK_BBOOL tokenPresent, CK_SLOT_ID_PTR list, CK_ULONG_PTR count) {
   syncReaders(c.st);
   const std::vector<CK_SLOT_ID> ids = slotIds(c.st, tokenPresent != CK_FALSE);
@@ -164,7 +196,7 @@ CK_RV waitForSlotEvent(Call& c, CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR
     if (c.st.finalized) {
       return CKR_CRYPTOKI_NOT_INITIALIZED;
     }
-    syncReaders(c.st);
+    syncReaders(c.st);  // a reader plugged in is an event too
     if (auto id = pendingEvent(c.st)) {
       *slot = *id;
       return CKR_OK;

@@ -192,7 +192,11 @@ CK_SESSION_HANDLE newSessionHandle();  // monotonic, never reused in the process
 CK_OBJECT_HANDLE newObjectHandle();    // monotonic, never reused in the process
 
 // ---- slots.cpp ----
-void syncReaders(State& st);  // refreshes reader states (no APDU); invalidates removed cards
+void syncReaders(State& st);  // lists the readers (no APDU); invalidates removed cards
+// syncReaders() only when the reader system says its last listing may be stale; otherwise only
+// drops the cards the last listing or their connections already show dead (no round trip).
+void refreshReaders(State& st);
+void dropDeadCards(State& st);
 Slot& findSlot(State& st, CK_SLOT_ID id);
 Reader& readerOf(State& st, const Slot& slot);
 std::vector<CK_SLOT_ID> slotIds(State& st, bool tokenPresent);

@@ -6,6 +6,7 @@
 // "JPKI Sign <8 hex>" (≤32 bytes, no colon: NSS uses "token:nickname").
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "log.h"
 #include "ops.h"
@@ -111,9 +112,16 @@ CK_RV getTokenInfo(Call& c, CK_TOKEN_INFO_PTR info) {
   Card& card = *token->card;
   // One transaction: the PIN EF select confirms the AP, the reads follow without re-confirming.
   JpkiCard::Batch batch(*card.jpki);
-  // Empty VERIFY (no try spent). Its PIN EF select is also the first contact's AP check:
-  // Errc::NotJpki → CKR_TOKEN_NOT_RECOGNIZED.
-  const PinStatus pin = card.jpki->pinStatus(slot.role);
+  // Issue 20: the counter this process learnt since the card was last reset or reconnected (an
+  // empty VERIFY or a VERIFY; JpkiCard::knownPinStatus) is shown without an APDU (the transaction
+  // still tells of a reset, as before, so that a login ended by one is seen); otherwise an empty
+  // VERIFY (no try spent), whose PIN EF select is also the first contact's AP check (Errc::NotJpki
+  // → CKR_TOKEN_NOT_RECOGNIZED). A wrong PIN typed in another process since is not seen here until
+  // this process asks the card again; it cannot make a PIN reach a locked card, since
+  // JpkiCard::verify reads the counter in the VERIFY's own transaction.
+  card.jpki->noticeReset();  // a transaction, no APDU: a reset forgets the counters
+  const std::optional<PinStatus> known = card.jpki->knownPinStatus(slot.role);
+  const PinStatus pin = known ? *known : card.jpki->pinStatus(slot.role);
   const auto& key = layout::key(slot.role);
   const std::string label = tokenLabel(*token);  // identity: one chunk of 000A, once
   // EF 0006, read once; after the identity, so that a label stored for this card costs nothing.

@@ -6,10 +6,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <system_error>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "call_runner.h"
@@ -323,14 +328,134 @@ class PcscConnection final : public CardConnection {
   bool resetPending_ = false;  // a transmit saw a reset: report it at the next transaction
 };
 
+// Reader states as a listing saw them (without SCARD_STATE_CHANGED), the notification
+// pseudo-reader last.
+using StateList = std::vector<std::pair<std::string, DWORD>>;
+
+// Issue 20: a thread that waits, on a context of its own, on the states of the last listing, so
+// that changedSinceListing() reads a flag instead of asking pcscd. pcsc-lite compares each state
+// given with the reader's current one, so whatever moved after the listing is reported, however
+// late the wait starts. The wait is bounded (kWatchMs) so that a cancel that came just before the
+// wait began costs at most that long; a new listing or stop() cancels the wait.
+class ChangeWatcher {
+ public:
+  ChangeWatcher() {
+    thread_ = std::thread([this] { run(); });
+  }  // std::system_error if refused
+  ChangeWatcher(const ChangeWatcher&) = delete;
+  ChangeWatcher& operator=(const ChangeWatcher&) = delete;
+  ~ChangeWatcher() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    // A cancel sent just before the thread enters its wait is lost: repeat until it has left.
+    std::unique_lock lock(mutex_);
+    while (!exited_) {
+      lock.unlock();
+      context_.cancel();
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return exited_; });
+    }
+    lock.unlock();
+    thread_.join();
+  }
+
+  // Watch these states (a listing's) from now on.
+  void watch(StateList states) {
+    {
+      std::lock_guard lock(mutex_);
+      states_ = std::move(states);
+      ++generation_;
+      changed_ = false;
+    }
+    cv_.notify_all();
+    context_.cancel();  // the wait on the previous listing's states
+  }
+
+  // true: something moved (or the wait failed) since the listing being watched; false: the thread
+  // waits on that listing's states and nothing moved; nullopt: it does not wait on them yet.
+  std::optional<bool> changed() {
+    std::lock_guard lock(mutex_);
+    if (changed_) {
+      return true;
+    }
+    if (generation_ != 0 && waiting_ == generation_) {
+      return false;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  static constexpr DWORD kWatchMs = 30000;
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      if (generation_ == 0 || changed_) {
+        cv_.wait(lock);  // nothing to watch, or the change is reported: wait for the next listing
+        continue;
+      }
+      const std::uint64_t generation = generation_;
+      const StateList watched = states_;
+      waiting_ = generation;
+      lock.unlock();
+      std::vector<SCARD_READERSTATE> states(watched.size());
+      for (std::size_t i = 0; i < watched.size(); ++i) {
+        states[i].szReader = watched[i].first.c_str();
+        states[i].dwCurrentState = watched[i].second;
+      }
+      LONG rv = SCARD_E_NO_SERVICE;
+      try {
+        rv = SCardGetStatusChange(context_.get(), kWatchMs, states.data(),
+                                  static_cast<DWORD>(states.size()));
+      } catch (const Error&) {
+        // ignored: no context (pcscd gone) is a change like any failed wait (rv stays an error).
+      }
+      if (pcsc::serviceLost(rv)) {
+        context_.release();
+      }
+      lock.lock();
+      waiting_ = 0;
+      if (stop_ || generation != generation_ || rv == SCARD_E_TIMEOUT || rv == SCARD_E_CANCELLED) {
+        continue;  // stopping, a newer listing to watch, or nothing moved: wait again
+      }
+      changed_ = true;  // a state moved, or the wait failed: the caller lists again
+    }
+    exited_ = true;
+    cv_.notify_all();
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  StateList states_;
+  std::uint64_t generation_ = 0;  // of states_; 0: nothing listed yet
+  std::uint64_t waiting_ = 0;     // the generation the thread waits on (0: none)
+  bool changed_ = false;
+  bool stop_ = false;
+  bool exited_ = false;
+  Context context_;
+  std::thread thread_;  // last: started once everything above exists
+};
+
 class PcscReaderSystem final : public ReaderSystem {
  public:
   PcscReaderSystem()
       : context_(std::make_shared<Context>()), waitContext_(std::make_unique<Context>()) {}
 
   std::vector<ReaderState> readers() override {
-    const std::vector<std::string> names = listReaders(*context_);
+    known_.clear();
+    std::vector<std::string> names = listReaders(*context_);
+    // The notification pseudo-reader rides along (same call; see changedSinceListing()).
+    names.emplace_back(kPnpReader);
     const std::vector<SCARD_READERSTATE> states = currentStates(context_->get(), names);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      known_.emplace_back(names[i],
+                          states[i].dwEventState & ~static_cast<DWORD>(SCARD_STATE_CHANGED));
+    }
+    names.pop_back();
+    startWatching();
     std::vector<ReaderState> out;
     out.reserve(names.size());
     for (std::size_t i = 0; i < names.size(); ++i) {
@@ -348,11 +473,57 @@ class PcscReaderSystem final : public ReaderSystem {
     return out;
   }
 
+  // One SCardGetStatusChange with timeout 0 on the states the last listing saw: pcsc-lite answers
+  // SCARD_E_TIMEOUT when none of them moved (presence, mute, in-use bits; the card-event counter in
+  // the upper 16 bits; a reader gone shows as SCARD_STATE_UNKNOWN). Anything else, an error
+  // included, is a change, and stays one until readers() lists again. The notification
+  // pseudo-reader rides along: pcsc-lite 2.x counts reader events in its upper 16 bits and reports
+  // a reader added; 1.9 keeps it 0 and reports nothing (hence the interface's caveat).
+  //
+  // pcsc-lite only compares a counter that is not 0: a card already in the reader when pcscd
+  // started may have counter 0, and a swap (present before and after) would go unreported; such a
+  // reader makes every check a "changed" (the old cost, never a stale answer).
+  bool changedSinceListing() override {
+    if (known_.empty()) {
+      return true;
+    }
+    for (const auto& [name, state] : known_) {
+      if (name != kPnpReader && (state & SCARD_STATE_PRESENT) != 0 && (state >> 16) == 0) {
+        return true;
+      }
+    }
+    if (watcher_) {
+      if (const std::optional<bool> changed = watcher_->changed()) {
+        if (*changed) {
+          known_.clear();
+        }
+        return *changed;
+      }
+    }
+    std::vector<SCARD_READERSTATE> states(known_.size());
+    for (std::size_t i = 0; i < known_.size(); ++i) {
+      states[i].szReader = known_[i].first.c_str();
+      states[i].dwCurrentState = known_[i].second;
+    }
+    const LONG rv =
+        SCardGetStatusChange(context_->get(), 0, states.data(), static_cast<DWORD>(states.size()));
+    if (rv == SCARD_E_TIMEOUT) {
+      return false;
+    }
+    known_.clear();
+    if (pcsc::serviceLost(rv)) {
+      context_->release();
+    }
+    return true;
+  }
+
   std::unique_ptr<CardConnection> connect(const std::string& reader) override {
     return std::make_unique<PcscConnection>(reader, callTimeout_, stuck_);
   }
 
   void setCallTimeout(std::chrono::milliseconds limit) override { callTimeout_ = limit; }
+
+  void watchChanges() override { watchAllowed_ = true; }
 
   // Uses its own context so that cancel() only interrupts this wait.
   bool waitForChange(std::chrono::milliseconds timeout) override {
@@ -411,7 +582,28 @@ class PcscReaderSystem final : public ReaderSystem {
   }
 
  private:
+  // Hands the listing's states to the change watcher, started the first time (when allowed).
+  void startWatching() {
+    if (!watchAllowed_) {
+      return;
+    }
+    if (!watcher_) {
+      try {
+        watcher_ = std::make_unique<ChangeWatcher>();
+      } catch (const std::system_error&) {
+        watchAllowed_ = false;  // no thread: changedSinceListing() asks pcscd, as without a watcher
+        return;
+      }
+    }
+    watcher_->watch(known_);
+  }
+
   std::shared_ptr<Context> context_;
+  // The states the last readers() saw ("\\\\?PnP?\\Notification" last), without
+  // SCARD_STATE_CHANGED; empty when no listing is current.
+  StateList known_;
+  bool watchAllowed_ = false;
+  std::unique_ptr<ChangeWatcher> watcher_;  // with watchAllowed_, from the first listing on
   std::unique_ptr<Context> waitContext_;
   std::atomic<bool> cancelRequested_{false};
   std::map<std::string, DWORD> lastStates_;

@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -119,10 +120,32 @@ class TestBench {
 };
 
 // What the module owns: forwards to a shared InProcessReaderSystem the bench can still reach.
+// changedSinceListing() compares the in-process readers with the last listing as PC/SC's check
+// does, so the module skips the listing as it does over PC/SC.
 class TestBench::Forwarder final : public jpki::ReaderSystem {
  public:
   explicit Forwarder(std::shared_ptr<InProcessReaderSystem> inner) : inner_(std::move(inner)) {}
-  std::vector<jpki::ReaderState> readers() override { return inner_->readers(); }
+  std::vector<jpki::ReaderState> readers() override {
+    listed_ = false;
+    last_ = inner_->readers();
+    listed_ = true;
+    return last_;
+  }
+  bool changedSinceListing() override {
+    if (!listed_) return true;
+    try {
+      // As PC/SC's check: a reader of the last listing gone or changed; additions not reported.
+      const std::vector<jpki::ReaderState> now = inner_->readers();
+      return std::any_of(last_.begin(), last_.end(), [&](const jpki::ReaderState& was) {
+        auto it =
+            std::find_if(now.begin(), now.end(), [&](const auto& r) { return r.name == was.name; });
+        return it == now.end() || it->cardPresent != was.cardPresent || it->atr != was.atr ||
+               it->eventCount != was.eventCount;
+      });
+    } catch (...) {
+      return true;
+    }
+  }
   std::unique_ptr<jpki::CardConnection> connect(const std::string& reader) override {
     return inner_->connect(reader);
   }
@@ -133,6 +156,8 @@ class TestBench::Forwarder final : public jpki::ReaderSystem {
 
  private:
   std::shared_ptr<InProcessReaderSystem> inner_;
+  std::vector<jpki::ReaderState> last_;
+  bool listed_ = false;
 };
 
 std::unique_ptr<jpki::ReaderSystem> TestBench::newReaderSystem() {

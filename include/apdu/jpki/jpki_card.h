@@ -170,21 +170,28 @@ class JpkiCard {
   // without a signature certificate (a minor's) answers false for CertFile::Sign.
   bool certificatePresent(CertFile file);
 
+  // Opens a transaction (the Batch's, if one is open) without sending an APDU, so that a reset of
+  // the card since the last one is noticed: login dropped, PIN counters forgotten, and the identity
+  // re-checked as after any reset (one READ BINARY chunk then).
+  void noticeReset();
+
   // Tries left without spending a try (empty VERIFY).
   PinStatus pinStatus(KeyRole role);
-  // The counter as last learnt (pinStatus, verify), without an APDU; nullopt when unknown.
+  // The counter as last learnt (pinStatus, verify) since the card was last reset or reconnected,
+  // without an APDU; nullopt when unknown.
   [[nodiscard]] std::optional<PinStatus> knownPinStatus(KeyRole role) const;
 
   // Validates with normalisePin() first (Errc::PinFormat, no APDU), refuses a locked PIN
-  // (Errc::PinLocked) when the counter is already known to be 0, then VERIFYs; when the counter is
-  // unknown an empty VERIFY comes first, so a locked PIN never receives a VERIFY with data.
+  // (Errc::PinLocked) when the counter is already known to be 0, then, in one transaction, reads
+  // the counter with an empty VERIFY and VERIFYs only if it is not 0: a locked PIN never receives a
+  // VERIFY with data, whatever another process did since the counter was last learnt.
   VerifyResult verify(KeyRole role, ByteView pin);
 
   // Changes the PIN of `role` (jpki-card.md §3.5, [C1]). Both values pass normalisePin() before
   // any APDU: a malformed current PIN is Errc::PinFormat, a malformed new one Errc::NewPinFormat
   // (the new PIN obeys the rules of the PIN it replaces; a-z upper-cased). Then, in ONE
   // transaction: the current PIN is verified exactly as by verify() (counter known to be 0:
-  // Errc::PinLocked without an APDU; unknown: an empty VERIFY first, so a locked PIN never receives
+  // Errc::PinLocked without an APDU; else an empty VERIFY first, so a locked PIN never receives
   // a VERIFY with data), and only after its 9000 CHANGE REFERENCE DATA (P1=01) carries the new PIN
   // to the same PIN EF. Nothing is ever resent; both values are wiped after use. 6A80 or 6700 to
   // the CHANGE is NewPinRefused; any other status throws (6982: SecurityStatus, 6983/6984:

@@ -56,6 +56,21 @@ class ReaderSystem {
   // service is unreachable (an empty list means a reachable service with no readers).
   virtual std::vector<ReaderState> readers() = 0;
 
+  // Whether a reader of readers()' last answer may have changed: a card inserted, removed or
+  // replaced (the event counter moved), the reader gone, the service lost. Never a false "no" about
+  // those; true until readers() has answered once. A reader ADDED since is not covered (pcsc-lite
+  // before 2.0 has no cheap way to tell): callers that show the set of readers (slot list, slot
+  // events) list. Cheap: PC/SC asks once, with timeout 0, on the last states (one round trip
+  // instead of readers()' three); the in-process card asks nothing. With watchChanges() on, PC/SC
+  // answers from a thread of its own that waits on those states: no round trip at all (the one
+  // check is made only while that thread is not yet waiting). The default always says yes.
+  virtual bool changedSinceListing() { return true; }
+
+  // Allows the reader system a thread of its own for changedSinceListing() (started at the next
+  // readers(), stopped with the object). Not called when the application forbids threads
+  // (CKF_LIBRARY_CANT_CREATE_OS_THREADS). Implementations without round trips ignore it.
+  virtual void watchChanges() {}
+
   virtual std::unique_ptr<CardConnection> connect(const std::string& reader) = 0;
 
   // Gives up on any call to a card (connect, transaction, APDU) after `limit` with Errc::Timeout;

@@ -20,10 +20,15 @@
  *   wipe-login PIN         C_Login CKU_USER, then wipes every copy the probe holds (argv too), so a
  *                          core dump taken afterwards shows what the MODULE kept
  *   pause                  prints "pause" and waits for a line on stdin
- *   loop SLOT PIN SECONDS  worker: open, login, sign and verify (C_Verify) repeatedly for SECONDS,
- *                          then prints "loop signatures N errors E" and each unexpected CK_RV
- *   threads N SLOT PIN SECONDS   N loop workers in threads of this process
- * Exit status: 0 (the scripts judge the printed codes), 2 on usage errors.
+ *   quiet SLOT N           N rounds of calls that need nothing new from the card (C_GetSlotInfo,
+ *                          C_GetSessionInfo, C_FindObjectsInit/C_FindObjects/C_FindObjectsFinal,
+ *                          C_GetAttributeValue CKA_LABEL) on the current session; prints
+ *                          "quiet RV" (the first failure, else CKR_OK) and, when the pcsc_count.so
+ *                          interposer is loaded (LD_PRELOAD), "quiet-pcsc calls C waits W
+ *                          transmits T": the PC/SC calls made meanwhile by any thread (blocking
+ *                          status waits W apart; T of the C are APDUs)
+ *   tinfo SLOT N           N C_GetTokenInfo calls, printed like quiet ("tinfo RV", "tinfo-pcsc
+ * ...") Exit status: 0 (the scripts judge the printed codes), 2 on usage errors.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dlfcn.h>
@@ -106,6 +111,50 @@ static CK_OBJECT_HANDLE find_one(CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, CK_RV
   }
   if (*rv == CKR_OK) *rv = CKR_OBJECT_HANDLE_INVALID; /* "not found" */
   return CK_INVALID_HANDLE;
+}
+
+/* The counters of tests/integration/reliability/pcsc_count.c, when it is preloaded. */
+typedef unsigned long (*counter_fn)(void);
+
+static CK_RV quiet_round(CK_SLOT_ID slot) {
+  CK_SLOT_INFO si;
+  CK_SESSION_INFO ss;
+  CK_RV rv = p11->C_GetSlotInfo(slot, &si);
+  if (rv == CKR_OK) rv = p11->C_GetSessionInfo(session, &ss);
+  CK_OBJECT_HANDLE cert = CK_INVALID_HANDLE;
+  if (rv == CKR_OK) cert = find_one(session, CKO_CERTIFICATE, &rv);
+  if (rv == CKR_OK) {
+    char label[128];
+    CK_ATTRIBUTE a = {CKA_LABEL, label, sizeof label};
+    rv = p11->C_GetAttributeValue(session, cert, &a, 1);
+  }
+  return rv;
+}
+
+static CK_RV tinfo_round(CK_SLOT_ID slot) {
+  CK_TOKEN_INFO ti;
+  return p11->C_GetTokenInfo(slot, &ti);
+}
+
+/* Runs `round` N times; prints "STEP RV" and, with pcsc_count.so preloaded, what PC/SC saw. */
+static void counted(const char* step, CK_RV (*round)(CK_SLOT_ID), CK_SLOT_ID slot, long rounds) {
+  void* self = dlopen(NULL, RTLD_NOW); /* the program and what LD_PRELOAD brought */
+  counter_fn fn[3] = {NULL, NULL, NULL};
+  const char* names[3] = {"pcsc_count_calls", "pcsc_count_waits", "pcsc_count_transmits"};
+  unsigned long before[3] = {0, 0, 0};
+  for (int k = 0; k < 3 && self != NULL; ++k) {
+    void* sym = dlsym(self, names[k]);
+    memcpy((void*)&fn[k], (const void*)&sym, sizeof fn[k]);
+    if (fn[k] != NULL) before[k] = fn[k]();
+  }
+  CK_RV rv = CKR_OK;
+  for (long r = 0; r < rounds && rv == CKR_OK; ++r) rv = round(slot);
+  report(step, rv);
+  if (fn[0] != NULL && fn[1] != NULL && fn[2] != NULL) {
+    printf("%s-pcsc calls %lu waits %lu transmits %lu\n", step, fn[0]() - before[0],
+           fn[1]() - before[1], fn[2]() - before[2]);
+    fflush(stdout);
+  }
 }
 
 static int write_file(const char* path, const CK_BYTE* data, CK_ULONG len) {
@@ -313,6 +362,11 @@ int main(int argc, char** argv) {
                (info.flags & CKF_USER_PIN_FINAL_TRY) ? " FINAL_TRY" : "",
                (info.flags & CKF_USER_PIN_LOCKED) ? " LOCKED" : "");
       }
+    } else if ((strcmp(step, "quiet") == 0 || strcmp(step, "tinfo") == 0) && need(i, argc, 2)) {
+      CK_SLOT_ID slot = strtoul(argv[i + 1], NULL, 10);
+      counted(step, strcmp(step, "quiet") == 0 ? quiet_round : tinfo_round, slot,
+              strtol(argv[i + 2], NULL, 10));
+      i += 2;
     } else if (strcmp(step, "open") == 0 && need(i, argc, 1)) {
       login_key = CK_INVALID_HANDLE;
       report(step, p11->C_OpenSession(strtoul(argv[++i], NULL, 10), CKF_SERIAL_SESSION, NULL, NULL,

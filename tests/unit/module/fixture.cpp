@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -13,6 +14,7 @@
 namespace jt {
 
 std::shared_ptr<InProcessReaderSystem> g_readers;
+ReaderCalls g_calls;
 
 const CardPki& pkiA() {
   static const CardPki pki = jpki::vcard::generatePki(jpki::vcard::Profile::Normal, "JPKI TARO");
@@ -25,19 +27,79 @@ const CardPki& pkiB() {
 
 namespace {
 
-// The module owns its ReaderSystem; the test keeps control of the real one through this proxy.
+// Counts what the module asks of a connection (each a PC/SC round trip in the shipped module).
+class CountingConnection final : public jpki::CardConnection {
+ public:
+  explicit CountingConnection(std::unique_ptr<jpki::CardConnection> inner)
+      : inner_(std::move(inner)) {}
+  bool beginTransaction() override {
+    ++g_calls.transactions;
+    return inner_->beginTransaction();
+  }
+  void endTransaction() noexcept override {
+    ++g_calls.transactions;
+    inner_->endTransaction();
+  }
+  Bytes transmit(const Bytes& command) override {
+    ++g_calls.transmits;
+    return inner_->transmit(command);
+  }
+  [[nodiscard]] Bytes atr() const override { return inner_->atr(); }
+  [[nodiscard]] std::string readerName() const override { return inner_->readerName(); }
+  [[nodiscard]] bool usable() const override { return inner_->usable(); }
+
+ private:
+  std::unique_ptr<jpki::CardConnection> inner_;
+};
+
+// What PC/SC's change check can tell: a reader of the last listing gone or in another state.
+// A reader added is not reported (pcsc-lite 1.9 cannot tell cheaply), so neither is it here.
+bool knownReadersChanged(const std::vector<jpki::ReaderState>& last,
+                         const std::vector<jpki::ReaderState>& now) {
+  return std::any_of(last.begin(), last.end(), [&](const jpki::ReaderState& was) {
+    auto it =
+        std::find_if(now.begin(), now.end(), [&](const auto& r) { return r.name == was.name; });
+    return it == now.end() || it->cardPresent != was.cardPresent || it->atr != was.atr ||
+           it->eventCount != was.eventCount;
+  });
+}
+
+// The module owns its ReaderSystem; the test keeps control of the real one through this proxy,
+// which counts the calls that cost a PC/SC round trip in the shipped module (g_calls).
+// changedSinceListing() compares the in-process readers with the last listing as PC/SC's check
+// does (ReaderCalls::changeChecks counts it; here it costs nothing).
 class Proxy final : public jpki::ReaderSystem {
  public:
   explicit Proxy(std::shared_ptr<InProcessReaderSystem> target) : target_(std::move(target)) {}
-  std::vector<jpki::ReaderState> readers() override { return target_->readers(); }
-  std::unique_ptr<jpki::CardConnection> connect(const std::string& r) override {
-    return target_->connect(r);
+  std::vector<jpki::ReaderState> readers() override {
+    ++g_calls.listings;
+    listed_ = false;
+    last_ = target_->readers();
+    listed_ = true;
+    return last_;
   }
-  bool waitForChange(std::chrono::milliseconds t) override { return target_->waitForChange(t); }
+  bool changedSinceListing() override {
+    ++g_calls.changeChecks;
+    try {
+      return !listed_ || knownReadersChanged(last_, target_->readers());
+    } catch (const jpki::Error&) {
+      return true;
+    }
+  }
+  std::unique_ptr<jpki::CardConnection> connect(const std::string& r) override {
+    ++g_calls.connects;
+    return std::make_unique<CountingConnection>(target_->connect(r));
+  }
+  bool waitForChange(std::chrono::milliseconds t) override {
+    ++g_calls.waits;
+    return target_->waitForChange(t);
+  }
   void cancel() noexcept override { target_->cancel(); }
 
  private:
   std::shared_ptr<InProcessReaderSystem> target_;
+  std::vector<jpki::ReaderState> last_;
+  bool listed_ = false;
 };
 
 std::string configPath() { return "/tmp/jpki-module-unit-" + std::to_string(getpid()) + ".conf"; }

@@ -26,6 +26,23 @@ const CardPki& pkiB();
 
 extern std::shared_ptr<InProcessReaderSystem> g_readers;
 
+// What the module asked of its reader system since the last reset(): each of these is a PC/SC
+// round trip in the shipped module (a listing three: SCardListReaders twice, SCardGetStatusChange;
+// a change check one, SCardGetStatusChange with timeout 0).
+struct ReaderCalls {
+  std::size_t listings = 0;
+  std::size_t changeChecks = 0;
+  std::size_t connects = 0;
+  std::size_t transactions = 0;  // begin and end
+  std::size_t transmits = 0;
+  std::size_t waits = 0;
+  [[nodiscard]] std::size_t pcscCalls() const {
+    return 3 * listings + changeChecks + connects + transactions + transmits + waits;
+  }
+  void reset() { *this = {}; }
+};
+extern ReaderCalls g_calls;
+
 inline constexpr CK_SLOT_ID kAuthSlot = 0;
 inline constexpr CK_SLOT_ID kSignSlot = 1;
 inline constexpr const char* kAuthPin = "1234";

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+/* pcsc_count.so: counts the PC/SC calls of a process that go to pcscd (LD_PRELOAD), for the
+ * round-trip test (issue 20: calls that need nothing from the card ask pcscd nothing). Each
+ * interposed function counts, then calls pcsc-lite's own (dlsym RTLD_NEXT; this library is linked
+ * to libpcsclite so that the real functions are found even when the module using them was
+ * dlopen()ed with RTLD_LOCAL). SCardIsValidContext is not counted: pcsc-lite answers it from the
+ * client's own table. SCardGetStatusChange with a timeout other than 0 is a blocking wait (the
+ * module's change watcher or C_WaitForSlotEvent) and is counted apart.
+ *
+ *   pcsc_count_calls()      PC/SC calls so far, any thread, blocking waits excluded
+ *   pcsc_count_waits()      blocking SCardGetStatusChange calls so far
+ *   pcsc_count_transmits()  SCardTransmit calls so far (APDUs), also counted in calls
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <winscard.h>
+
+static atomic_ulong calls;
+static atomic_ulong waits;
+static atomic_ulong transmits;
+
+unsigned long pcsc_count_calls(void) { return atomic_load(&calls); }
+unsigned long pcsc_count_waits(void) { return atomic_load(&waits); }
+unsigned long pcsc_count_transmits(void) { return atomic_load(&transmits); }
+
+/* The next definition of NAME (pcsc-lite's), typed like the function being defined. */
+#define REAL(name)                                                  \
+  static __typeof__(name)* real;                                    \
+  if (real == NULL) {                                               \
+    void* sym = dlsym(RTLD_NEXT, #name);                            \
+    if (sym == NULL) {                                              \
+      fprintf(stderr, "pcsc_count: no real %s\n", #name);           \
+      abort();                                                      \
+    }                                                               \
+    __builtin_memcpy((void*)&real, (const void*)&sym, sizeof real); \
+  }
+
+LONG SCardEstablishContext(DWORD scope, LPCVOID r1, LPCVOID r2, LPSCARDCONTEXT ctx) {
+  REAL(SCardEstablishContext);
+  atomic_fetch_add(&calls, 1);
+  return real(scope, r1, r2, ctx);
+}
+
+LONG SCardReleaseContext(SCARDCONTEXT ctx) {
+  REAL(SCardReleaseContext);
+  atomic_fetch_add(&calls, 1);
+  return real(ctx);
+}
+
+LONG SCardConnect(SCARDCONTEXT ctx, LPCSTR reader, DWORD share, DWORD protocols, LPSCARDHANDLE card,
+                  LPDWORD active) {
+  REAL(SCardConnect);
+  atomic_fetch_add(&calls, 1);
+  return real(ctx, reader, share, protocols, card, active);
+}
+
+LONG SCardReconnect(SCARDHANDLE card, DWORD share, DWORD protocols, DWORD init, LPDWORD active) {
+  REAL(SCardReconnect);
+  atomic_fetch_add(&calls, 1);
+  return real(card, share, protocols, init, active);
+}
+
+LONG SCardDisconnect(SCARDHANDLE card, DWORD disposition) {
+  REAL(SCardDisconnect);
+  atomic_fetch_add(&calls, 1);
+  return real(card, disposition);
+}
+
+LONG SCardBeginTransaction(SCARDHANDLE card) {
+  REAL(SCardBeginTransaction);
+  atomic_fetch_add(&calls, 1);
+  return real(card);
+}
+
+LONG SCardEndTransaction(SCARDHANDLE card, DWORD disposition) {
+  REAL(SCardEndTransaction);
+  atomic_fetch_add(&calls, 1);
+  return real(card, disposition);
+}
+
+LONG SCardStatus(SCARDHANDLE card, LPSTR names, LPDWORD namesLen, LPDWORD state, LPDWORD protocol,
+                 LPBYTE atr, LPDWORD atrLen) {
+  REAL(SCardStatus);
+  atomic_fetch_add(&calls, 1);
+  return real(card, names, namesLen, state, protocol, atr, atrLen);
+}
+
+LONG SCardGetStatusChange(SCARDCONTEXT ctx, DWORD timeout, SCARD_READERSTATE* states, DWORD n) {
+  REAL(SCardGetStatusChange);
+  atomic_fetch_add(timeout == 0 ? &calls : &waits, 1);
+  return real(ctx, timeout, states, n);
+}
+
+LONG SCardControl(SCARDHANDLE card, DWORD code, LPCVOID send, DWORD sendLen, LPVOID recv,
+                  DWORD recvLen, LPDWORD returned) {
+  REAL(SCardControl);
+  atomic_fetch_add(&calls, 1);
+  return real(card, code, send, sendLen, recv, recvLen, returned);
+}
+
+LONG SCardTransmit(SCARDHANDLE card, const SCARD_IO_REQUEST* sendPci, LPCBYTE send, DWORD sendLen,
+                   SCARD_IO_REQUEST* recvPci, LPBYTE recv, LPDWORD recvLen) {
+  REAL(SCardTransmit);
+  atomic_fetch_add(&calls, 1);
+  atomic_fetch_add(&transmits, 1);
+  return real(card, sendPci, send, sendLen, recvPci, recv, recvLen);
+}
+
+LONG SCardListReaders(SCARDCONTEXT ctx, LPCSTR groups, LPSTR readers, LPDWORD len) {
+  REAL(SCardListReaders);
+  atomic_fetch_add(&calls, 1);
+  return real(ctx, groups, readers, len);
+}
+
+LONG SCardCancel(SCARDCONTEXT ctx) {
+  REAL(SCardCancel);
+  atomic_fetch_add(&calls, 1);
+  return real(ctx);
+}
+
+LONG SCardGetAttrib(SCARDHANDLE card, DWORD id, LPBYTE attr, LPDWORD len) {
+  REAL(SCardGetAttrib);
+  atomic_fetch_add(&calls, 1);
+  return real(card, id, attr, len);
+}
