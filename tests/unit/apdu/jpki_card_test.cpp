@@ -47,8 +47,11 @@ class JpkiCardTest : public ::testing::Test {
   }
 
   // VERIFY of the auth PIN with the counter known (pinStatus before): SELECT 0018, VERIFY.
+  // With the counter already learnt: verify() still reads it again in its own transaction.
   void verifyAuthOkKnownTries() {
-    script->expect(selectEf(0x0018), kOk).expect("00 20 00 80 04 31 32 33 34", kOk);
+    script->expect(selectEf(0x0018), kOk)
+        .expect(kVerifyStatus, "63 C3")
+        .expect("00 20 00 80 04 31 32 33 34", kOk);
     ASSERT_EQ(card->verify(KeyRole::Auth, view("1234")).outcome, VerifyOutcome::Ok);
   }
 
@@ -236,13 +239,17 @@ TEST_F(JpkiCardTest, VerifyAuthOk) {
   EXPECT_EQ(script->sent.size(), 3U);
 }
 
-TEST_F(JpkiCardTest, VerifyWithKnownTriesSkipsStatusQuery) {
+// A counter learnt earlier may be stale (another process may have spent tries since): verify()
+// reads it again in the VERIFY's own transaction, and a locked PIN gets no VERIFY with data.
+TEST_F(JpkiCardTest, VerifyReadsTheCounterAgainEvenWhenKnown) {
   script->expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "63 C3");
   (void)card->pinStatus(KeyRole::Auth);
   ASSERT_TRUE(card->knownPinStatus(KeyRole::Auth));
   EXPECT_EQ(card->knownPinStatus(KeyRole::Auth)->triesLeft, 3);
-  script->expect(selectEf(0x0018), kOk).expect("00 20 00 80 04 31 32 33 34", kOk);
-  EXPECT_EQ(card->verify(KeyRole::Auth, view("1234")).outcome, VerifyOutcome::Ok);
+  script->expect(selectEf(0x0018), kOk).expect(kVerifyStatus, "69 83");
+  EXPECT_EQ(errorOf([&] { card->verify(KeyRole::Auth, view("1234")); }), Errc::PinLocked);
+  EXPECT_EQ(script->sent.size(), 4U) << "no VERIFY with data after the counter said locked";
+  EXPECT_EQ(card->knownPinStatus(KeyRole::Auth)->triesLeft, 0);
 }
 
 TEST_F(JpkiCardTest, VerifyWrongPin) {
@@ -377,10 +384,11 @@ TEST_F(JpkiCardTest, ChangePinVerifiesThenChangesInOneTransaction) {
   }
 }
 
-TEST_F(JpkiCardTest, ChangePinWithKnownCounterSkipsTheStatusQuery) {
+TEST_F(JpkiCardTest, ChangePinReadsTheCounterAgainEvenWhenKnown) {
   script->expect(selectEf(0x001B), kOk).expect(kVerifyStatus, "63 C4");
   (void)card->pinStatus(KeyRole::Sign);
   script->expect(selectEf(0x001B), kOk)
+      .expect(kVerifyStatus, "63 C4")
       .expect("00 20 00 80 06 41 42 43 31 32 33", kOk)
       .expect("00 24 01 80 09 4E 45 57 50 41 53 53 31 32", kOk);
   const ChangePinResult r = card->changePin(KeyRole::Sign, view("ABC123"), view("NEWPASS12"));
