@@ -272,11 +272,15 @@ class PcscConnection final : public CardConnection {
     // The command may carry a PIN: the call's own copy is a SecretBytes, wiped when it is done.
     Reply reply = runner_.run([link = link_, pci, apdu = SecretBytes(command)] {
       Reply r;
-      r.response.resize(kMaxResponse);
-      auto length = static_cast<DWORD>(r.response.size());
+      // Uninitialised on purpose: zero-filling 64 KiB for a 258-byte answer was half the host
+      // instructions of a signature (issue 20). Only the `length` bytes pcsc-lite wrote are read.
+      const auto buffer = std::make_unique_for_overwrite<BYTE[]>(kMaxResponse);
+      auto length = static_cast<DWORD>(kMaxResponse);
       r.rv = SCardTransmit(link->handle, pci, apdu.view().data(), static_cast<DWORD>(apdu.size()),
-                           nullptr, r.response.data(), &length);
-      r.response.resize(r.rv == SCARD_S_SUCCESS ? std::min<std::size_t>(length, kMaxResponse) : 0);
+                           nullptr, buffer.get(), &length);
+      if (r.rv == SCARD_S_SUCCESS) {
+        r.response.assign(buffer.get(), buffer.get() + std::min<std::size_t>(length, kMaxResponse));
+      }
       return r;
     });
     switch (reply.rv) {
