@@ -57,6 +57,14 @@ CallRunner::~CallRunner() {
   if (!thread_.joinable()) {
     return;
   }
+  if (!abandoned_) {
+    // A call queued by runLater() may still be running: wait for it within the limit, so that a
+    // hung one abandons the thread instead of blocking the join below forever.
+    try {
+      run([] { return 0; });
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a timeout leaves the runner abandoned
+    }
+  }
   {
     std::lock_guard lock(box_->mutex);
     box_->quit = true;
@@ -74,14 +82,24 @@ void CallRunner::serve(const std::shared_ptr<Mailbox>& box) {
     std::function<void()> job;
     {
       std::unique_lock lock(box->mutex);
-      box->wake.wait(lock, [&] { return box->job || box->quit; });
-      if (!box->job) {
-        return;
+      const auto ready = [&] { return !box->jobs.empty() || box->quit; };
+      while (!job) {
+        if (!box->jobs.empty()) {
+          job = std::move(box->jobs.front());
+          box->jobs.pop_front();
+        } else if (box->quit) {
+          return;
+        } else if (box->idle) {
+          if (!box->wake.wait_for(lock, box->idleAfter, ready)) {
+            job = std::move(box->idle);  // nothing posted for idleAfter
+            box->idle = nullptr;
+          }
+        } else {
+          box->wake.wait(lock, [&] { return ready() || box->idle; });
+        }
       }
-      job = std::move(box->job);
-      box->job = nullptr;
     }
-    job();  // packaged_task: never throws
+    job();  // a packaged_task or the wrappers of runLater()/runWhenIdle(): never throw
   }
 }
 
@@ -96,9 +114,31 @@ void CallRunner::post(std::function<void()> job) {
   }
   {
     std::lock_guard lock(box_->mutex);
-    box_->job = std::move(job);
+    box_->jobs.push_back(std::move(job));
   }
   box_->wake.notify_one();
+}
+
+void CallRunner::runWhenIdle(std::function<void()> job, std::chrono::milliseconds after) noexcept {
+  auto quiet = [job = std::move(job)]() noexcept {
+    try {
+      job();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): nobody waits for this result
+    }
+  };
+  if (limit_.count() <= 0 || abandoned_ || !thread_.joinable()) {
+    quiet();
+    return;
+  }
+  try {
+    std::lock_guard lock(box_->mutex);
+    box_->idle = std::move(quiet);
+    box_->idleAfter = after;
+  } catch (...) {  // no memory for the wrapper: run it now
+    quiet();
+    return;
+  }
+  box_->wake.notify_one();  // the thread may be in an unbounded wait: start the idle clock
 }
 
 void CallRunner::abandon() {

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <future>
 #include <map>
@@ -84,14 +85,48 @@ class CallRunner {
     return result.get();
   }
 
+  // Queues call() behind the calls before it and returns at once; its result and exceptions are
+  // dropped. The next run() waits for it within its own limit, so a call that hangs here is caught
+  // there (or by the destructor). For SCardEndTransaction (issue 20): the caller has nothing to
+  // learn from it, and not waiting saves a thread hand-over per card transaction.
+  template <typename Call>
+  void runLater(Call call) noexcept {
+    auto quiet = [call = std::move(call)]() mutable noexcept {
+      try {
+        (void)call();
+      } catch (...) {  // NOLINT(bugprone-empty-catch): nobody waits for this result
+      }
+    };
+    if (limit_.count() <= 0) {
+      quiet();
+      return;
+    }
+    if (abandoned_) {
+      return;
+    }
+    try {
+      post(std::move(quiet));
+    } catch (...) {  // no thread or no memory: run it here, unbounded as with limit 0
+      quiet();
+    }
+  }
+
+  // Runs job() on the helper thread once no call has been posted for `after`; a call posted
+  // before then puts it off (it is not dropped), a later runWhenIdle() replaces it. Without a
+  // helper thread (limit 0) or when abandoned, job() runs now. For the hand-over lock: a process
+  // keeps the reader while it goes on using it, and lets go once it pauses (handoff_lock.h).
+  void runWhenIdle(std::function<void()> job, std::chrono::milliseconds after) noexcept;
+
   [[nodiscard]] bool abandoned() const noexcept { return abandoned_; }
 
  private:
   struct Mailbox {
     std::mutex mutex;
     std::condition_variable wake;
-    std::function<void()> job;
-    bool quit = false;
+    std::deque<std::function<void()>> jobs;  // in the order posted
+    bool quit = false;                       // after the jobs already queued
+    std::function<void()> idle;              // runWhenIdle(): pending, may be empty
+    std::chrono::milliseconds idleAfter{0};
   };
   static void serve(const std::shared_ptr<Mailbox>& box);
   void post(std::function<void()> job);

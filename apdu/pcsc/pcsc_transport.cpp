@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "call_runner.h"
+#include "handoff_lock.h"
 #include "jpki/error.h"
 #include "jpki/transport.h"
 #include "pcsc_error.h"
@@ -26,6 +27,7 @@ namespace jpki {
 namespace {
 
 using pcsc::CallRunner;
+using pcsc::HandoffLock;
 using pcsc::StuckReaders;
 using pcsc::throwPcsc;
 
@@ -35,6 +37,12 @@ constexpr DWORD kProtocols = SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
 constexpr std::size_t kMaxResponse = 65536 + 2;
 constexpr DWORD kMaxWaitMs = DWORD{60} * 60 * 1000;  // no wait longer than an hour
 const char kPnpReader[] = "\\\\?PnP?\\Notification";
+// The hand-over lock (handoff_lock.h) stays with a process that goes on using the reader: it is
+// given back once the process has made no card call for kHandoffGrace, or at the end of a
+// transaction once held for kHandoffMaxHold. Another process of this module thus never finds the
+// card taken in the middle of a login-then-sign sequence, nor waits longer than that for it.
+constexpr std::chrono::milliseconds kHandoffGrace{20};
+constexpr std::chrono::milliseconds kHandoffMaxHold{200};
 
 // One SCARDCONTEXT, established lazily and re-established when pcscd went away.
 class Context {
@@ -150,9 +158,11 @@ std::vector<SCARD_READERSTATE> currentStates(SCARDCONTEXT context,
 // A connection's PC/SC resources: its own context (pcsc-lite serialises the calls made on one
 // context, so a call blocked on a mute card must not hold up anything else) and the card handle.
 // Released by whoever drops the last reference: the connection, or the helper thread of a call
-// that returned after its caller had given up on it.
+// that returned after its caller had given up on it. The hand-over lock (handoff_lock.h) is held
+// from before SCardBeginTransaction to after SCardEndTransaction, and around SCardConnect; only
+// the calls (on the runner's thread, one at a time) touch it.
 struct Link {
-  Link() = default;
+  explicit Link(const std::string& reader) : handoff(reader) {}
   Link(const Link&) = delete;
   Link& operator=(const Link&) = delete;
   ~Link() {
@@ -167,6 +177,7 @@ struct Link {
   SCARDHANDLE handle = 0;
   bool hasContext = false;
   bool connected = false;
+  HandoffLock handoff;  // destroyed after the disconnect above: a held lock goes with it
 };
 
 struct Attached {  // what connecting and reconnecting learn
@@ -196,7 +207,9 @@ class PcscConnection final : public CardConnection {
  public:
   PcscConnection(std::string reader, std::chrono::milliseconds limit,
                  const std::shared_ptr<StuckReaders>& stuck)
-      : reader_(std::move(reader)), runner_(reader_, limit, stuck) {
+      : reader_(std::move(reader)),
+        link_(std::make_shared<Link>(reader_)),
+        runner_(reader_, limit, stuck) {
     if (stuck->stuck(reader_)) {
       throw Error(Errc::Timeout, "the card in reader \"" + reader_ +
                                      "\" is still not answering a command this process gave up "
@@ -211,12 +224,16 @@ class PcscConnection final : public CardConnection {
       }
       link->hasContext = true;
       out.step = "SCardConnect";
+      // pcsc-lite makes a connect and the status after it wait (polling) while another handle's
+      // transaction is open.
+      link->handoff.lock();
       out.rv = SCardConnect(link->context, reader.c_str(), SCARD_SHARE_SHARED, kProtocols,
                             &link->handle, &out.protocol);
       if (out.rv == SCARD_S_SUCCESS) {
         link->connected = true;
         out.atr = currentAtr(link->handle);
       }
+      link->handoff.unlock();
       return out;
     });
     if (a.rv != SCARD_S_SUCCESS) {
@@ -234,7 +251,14 @@ class PcscConnection final : public CardConnection {
   bool beginTransaction() override {
     bool reset = resetPending_;
     for (int attempt = 0; attempt <= kMaxResetRecoveries; ++attempt) {
-      const LONG rv = runner_.run([link = link_] { return SCardBeginTransaction(link->handle); });
+      const LONG rv = runner_.run([link = link_] {
+        link->handoff.lock();
+        const LONG begun = SCardBeginTransaction(link->handle);
+        if (begun != SCARD_S_SUCCESS) {
+          link->handoff.unlock();
+        }
+        return begun;
+      });
       if (rv == SCARD_S_SUCCESS) {
         resetPending_ = false;
         return reset;
@@ -257,10 +281,16 @@ class PcscConnection final : public CardConnection {
     if (runner_.abandoned()) {
       return;  // the blocked call's thread releases the handle (and the transaction) when done
     }
-    try {
-      runner_.run([link = link_] { return SCardEndTransaction(link->handle, SCARD_LEAVE_CARD); });
-    } catch (...) {  // NOLINT(bugprone-empty-catch): a timeout here leaves the runner abandoned
-    }
+    // Nothing to learn from the answer: not waited for (a hang shows at the next call).
+    runner_.runLater([link = link_] {
+      const LONG rv = SCardEndTransaction(link->handle, SCARD_LEAVE_CARD);
+      // After the end, so that the next holder's begin never finds the card locked.
+      if (std::chrono::steady_clock::now() - link->handoff.heldSince() >= kHandoffMaxHold) {
+        link->handoff.unlock();
+      }
+      return rv;
+    });
+    runner_.runWhenIdle([link = link_] { link->handoff.unlock(); }, kHandoffGrace);
   }
 
   Bytes transmit(const Bytes& command) override {
@@ -325,7 +355,7 @@ class PcscConnection final : public CardConnection {
   }
 
   std::string reader_;
-  std::shared_ptr<Link> link_ = std::make_shared<Link>();
+  std::shared_ptr<Link> link_;
   CallRunner runner_;  // after link_: joined before the Link is released
   DWORD protocol_ = 0;
   Bytes atr_;
@@ -368,14 +398,22 @@ class ChangeWatcher {
 
   // Watch these states (a listing's) from now on.
   void watch(StateList states) {
-    {
-      std::lock_guard lock(mutex_);
-      states_ = std::move(states);
-      ++generation_;
-      changed_ = false;
-    }
+    std::unique_lock lock(mutex_);
+    states_ = std::move(states);
+    ++generation_;
+    changed_ = false;
     cv_.notify_all();
-    context_.cancel();  // the wait on the previous listing's states
+    // The thread waits on the previous listing's states, or is about to: cancel that wait until
+    // it has left it. A cancel that reaches pcscd before the wait does is lost (pcsc-lite only
+    // cancels a wait in progress), and the thread would stay on stale states for kWatchMs. Bounded
+    // here (a listing is rare); changed() repeats the cancel should this give up.
+    for (int i = 0; i < kCancelTries && waiting_ != 0 && waiting_ != generation_; ++i) {
+      lock.unlock();
+      context_.cancel();
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::milliseconds(1),
+                   [this] { return waiting_ == 0 || waiting_ == generation_; });
+    }
   }
 
   // true: something moved (or the wait failed) since the listing being watched; false: the thread
@@ -404,6 +442,7 @@ class ChangeWatcher {
 
  private:
   static constexpr DWORD kWatchMs = 30000;
+  static constexpr int kCancelTries = 20;
 
   void run() {
     std::unique_lock lock(mutex_);
@@ -439,6 +478,7 @@ class ChangeWatcher {
         lock.lock();
       }
       waiting_ = 0;
+      cv_.notify_all();  // watch() may wait for this wait to end
       if (stop_ || generation != generation_ || rv == SCARD_E_TIMEOUT || rv == SCARD_E_CANCELLED) {
         continue;  // stopping, a newer listing to watch, or nothing moved: wait again
       }

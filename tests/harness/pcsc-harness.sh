@@ -78,6 +78,16 @@ export JPKI_PKI_DIR="$JPKI_WORK/pki0" JPKI_CARD_LOG="$JPKI_WORK/card0.log"
 # The module's certificate cache: this run's own, empty at the start, unless the caller names one
 # (never the caller's ~/.cache, which would make APDU counts depend on earlier runs).
 export JPKI_PKCS11_CACHE_DIR="${JPKI_PKCS11_CACHE_DIR:-$JPKI_WORK/cert-cache}"
+# A runtime directory of this run's own, as logind gives every user session: the module's
+# hand-over lock between processes lives there (apdu/pcsc/handoff_lock.h), so every test runs
+# with it as users do. JPKI_HARNESS_NO_RUNTIME_DIR=1 runs without one (no lock; pcsc-lite's own
+# polling between processes, as for root under sudo).
+if [[ ${JPKI_HARNESS_NO_RUNTIME_DIR:-0} == 1 ]]; then
+  unset XDG_RUNTIME_DIR
+else
+  export XDG_RUNTIME_DIR="$JPKI_WORK/run"
+  mkdir -m 0700 "$XDG_RUNTIME_DIR"
+fi
 export JPKI_CARD_CTL="$JPKI_WORK/card0.ctl"
 # pcsc-lite 2.x (Debian 13) asks polkit whether a client may connect; there is no polkit in these
 # namespaces, so every client would be refused. 1.9 (Debian 12) has no polkit and no such option:

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace jpki::pcsc {
 namespace {
@@ -141,5 +142,69 @@ TEST(StuckReaders, TwoBlockedCallsOnOneReader) {
   EXPECT_FALSE(stuck.stuck("R"));
 }
 
+// runLater (SCardEndTransaction): returns at once, runs before the next call, and a hang in it is
+// caught by the next call's limit or by the destructor's, never waited for without bound.
+TEST(CallRunner, RunLaterRunsInOrderBeforeTheNextCall) {
+  CallRunner runner("R", 2000ms, std::make_shared<StuckReaders>());
+  auto order = std::make_shared<std::vector<int>>();
+  auto mutex = std::make_shared<std::mutex>();
+  for (int i = 0; i < 50; ++i) {
+    runner.runLater([order, mutex, i] {
+      std::lock_guard lock(*mutex);
+      order->push_back(i);
+      return 0;
+    });
+  }
+  runner.runLater([]() -> int { throw std::runtime_error("dropped"); });
+  EXPECT_EQ(runner.run([order, mutex] {
+    std::lock_guard lock(*mutex);
+    return order->size();
+  }),
+            50U);
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ((*order)[static_cast<std::size_t>(i)], i);
+  }
+  EXPECT_FALSE(runner.abandoned());
+}
+
+TEST(CallRunner, HungRunLaterIsCaughtByTheNextCall) {
+  auto stuck = std::make_shared<StuckReaders>();
+  auto gate = std::make_shared<Gate>();
+  {
+    CallRunner runner("R", 200ms, stuck);
+    const auto t0 = std::chrono::steady_clock::now();
+    runner.runLater([gate] { return gate->wait(); });
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 100ms);  // not waited for
+    EXPECT_THROW(runner.run([] { return 1; }), Error);
+    EXPECT_TRUE(runner.abandoned());
+    EXPECT_TRUE(stuck->stuck("R"));
+  }
+  gate->release();
+  EXPECT_TRUE(eventually([&] { return !stuck->stuck("R"); }));
+}
+
+TEST(CallRunner, DestructorBoundsAHungRunLater) {
+  auto gate = std::make_shared<Gate>();
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    CallRunner runner("R", 200ms, std::make_shared<StuckReaders>());
+    runner.runLater([gate] { return gate->wait(); });
+  }  // must not join a thread blocked forever
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 200ms);
+  EXPECT_LT(took, 2000ms);
+  gate->release();
+  EXPECT_TRUE(eventually([&] { return gate->returned.load(); }));
+}
+
+TEST(CallRunner, RunLaterWithZeroLimitRunsInline) {
+  CallRunner runner("R", 0ms, std::make_shared<StuckReaders>());
+  std::thread::id where;
+  runner.runLater([&where] {
+    where = std::this_thread::get_id();
+    return 0;
+  });
+  EXPECT_EQ(where, std::this_thread::get_id());
+}
 }  // namespace
 }  // namespace jpki::pcsc
