@@ -26,6 +26,8 @@ GOAL_SCENARIOS = {1, 2, 3, 5}  # issue 8: ≤ 1/4 of OpenSC's APDUs and ≤ 1/3 
 KEYS = {"ours": "ours", "ours-cold": "ours_cold", "opensc": "opensc"}
 
 
+RATIO_KEYS = ("apdus", "pcsc_calls", "bytes", "wall_ms")
+
 # Card signatures per scenario with a time goal (scenario 4's count varies and has no goal).
 CARD_SIGNATURES = {3: 2, 5: 1}
 
@@ -88,6 +90,10 @@ def main():
                 "bytes": median([r["bytes_out"] + r["bytes_in"] for r in recs]),
                 "bytes_out": median([r["bytes_out"] for r in recs]),
                 "bytes_in": median([r["bytes_in"] for r in recs]),
+                # PC/SC calls that went to pcscd (pcsc_count.so preloaded; None when not counted)
+                # and blocking waits (our change watcher), counted apart.
+                "pcsc_calls": median([r["client"].get("pcsc_calls") for r in ok]),
+                "pcsc_waits": median([r["client"].get("pcsc_waits") for r in ok]),
                 "wall_ms": median([r["client"]["wall_ms"] for r in ok]),
                 "wall_ms_runs": [r["client"]["wall_ms"] for r in ok],
                 "signatures_verified": sum(r["client"]["verified"] for r in ok),
@@ -98,9 +104,9 @@ def main():
             continue
         if "ours" in row and "opensc" in row:
             o, s = row["ours"], row["opensc"]
-            row["ratio"] = {k: ratio(o[k], s[k]) for k in ("apdus", "bytes", "wall_ms")}
+            row["ratio"] = {k: ratio(o[k], s[k]) for k in RATIO_KEYS}
             if "ours_cold" in row:
-                row["ratio_cold"] = {k: ratio(row["ours_cold"][k], s[k]) for k in ("apdus", "bytes", "wall_ms")}
+                row["ratio_cold"] = {k: ratio(row["ours_cold"][k], s[k]) for k in RATIO_KEYS}
             if num in GOAL_SCENARIOS:
                 row["goal"] = {
                     "apdus_at_most_quarter": row["ratio"]["apdus"] is not None and row["ratio"]["apdus"] <= 0.25,
@@ -187,21 +193,28 @@ def render(result, modules):
     lat = c["latency"]
     lines = []
     lines.append("## Benchmark: jpki-pkcs11 vs OpenSC (same virtual card)\n")
-    mode = "quick (smoke) run, no latency" if c["quick"] else (
-        f"latency model {lat['apdu_ms']} ms/APDU + {lat['byte_ms']} ms/byte + {lat['sign_ms']} ms/signature")
+    profile = c.get("profile", "contact")
+    mode = f"quick (smoke) run, no latency (profile {profile} not applied)" if c["quick"] else (
+        f"profile {profile}: latency model {lat['apdu_ms']} ms/APDU + {lat['byte_ms']} ms/byte + {lat['sign_ms']} ms/signature")
     lines.append(f"{mode}; wall time = median of {c['runs']} run(s); scenario 4 = {c['count']} signatures; "
                  f"commit {c['git']}, {c['date']}, {c['host']}, {c['cpus']} CPUs, bench took {c['elapsed_s']} s.\n")
     both = "opensc" in modules
     lines.append("Two rows per scenario for ours: **warm** = the certificate cache filled by earlier processes on "
                  "this card (the usual state; the goal column judges this row), **first use** = empty cache "
                  "(shown for reference, not judged).\n")
-    if both:
-        lines.append("| # | scenario | ours | APDUs ours | APDUs OpenSC | ratio | bytes ours | bytes OpenSC | ratio "
-                     "| ms ours | ms OpenSC | ratio | goal (≤¼ APDUs, ≤⅓ time) |")
-        lines.append("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+    if c.get("pcsc_count"):
+        lines.append("pcscd calls = the client process's PC/SC calls that go to pcscd (SCardTransmit, transactions, "
+                     "connect, status, non-blocking SCardGetStatusChange …; median over runs), counted by "
+                     "pcsc_count.so for both modules alike; blocking waits (our change watcher) are not in it.\n")
     else:
-        lines.append("| # | scenario | ours | APDUs | bytes | ms |")
-        lines.append("|---|---|---|--:|--:|--:|")
+        lines.append("pcscd calls not counted (pcsc_count.so not built).\n")
+    if both:
+        lines.append("| # | scenario | ours | APDUs ours | APDUs OpenSC | ratio | pcscd calls ours | pcscd calls OpenSC | ratio "
+                     "| bytes ours | bytes OpenSC | ratio | ms ours | ms OpenSC | ratio | goal (≤¼ APDUs, ≤⅓ time) |")
+        lines.append("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+    else:
+        lines.append("| # | scenario | ours | APDUs | pcscd calls | bytes | ms |")
+        lines.append("|---|---|---|--:|--:|--:|--:|")
     for s in result["scenarios"]:
         title = s["title"].replace("N signatures", f"{c['count']} signatures")
         for key, cache, ratio_key in (("ours", "warm", "ratio"), ("ours_cold", "first use", "ratio_cold")):
@@ -223,10 +236,12 @@ def render(result, modules):
                     goal = "met" if all(g.values()) else "not met (" + ", ".join(
                         k for k, v in [("APDUs", g["apdus_at_most_quarter"]), ("time", g["wall_at_most_third"])] if not v) + ")"
                 lines.append(f"| {num} | {name} | {cache}{fl} | {fmt(o.get('apdus'))} | {fmt(p.get('apdus'))} | {fmt_ratio(r.get('apdus'))} "
+                             f"| {fmt(o.get('pcsc_calls'))} | {fmt(p.get('pcsc_calls'))} | {fmt_ratio(r.get('pcsc_calls'))} "
                              f"| {fmt(o.get('bytes'))} | {fmt(p.get('bytes'))} | {fmt_ratio(r.get('bytes'))} "
                              f"| {fmt(o.get('wall_ms'), 1)} | {fmt(p.get('wall_ms'), 1)} | {fmt_ratio(r.get('wall_ms'))} | {goal} |")
             else:
-                lines.append(f"| {num} | {name} | {cache}{fl} | {fmt(o.get('apdus'))} | {fmt(o.get('bytes'))} | {fmt(o.get('wall_ms'), 1)} |")
+                lines.append(f"| {num} | {name} | {cache}{fl} | {fmt(o.get('apdus'))} | {fmt(o.get('pcsc_calls'))} "
+                             f"| {fmt(o.get('bytes'))} | {fmt(o.get('wall_ms'), 1)} |")
     lines.append("")
     if both and not c["quick"]:
         # The card's own signing time (sign_ms per signature) is the same for every module: the

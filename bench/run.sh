@@ -3,6 +3,7 @@
 # Benchmark of jpki-pkcs11 against OpenSC's opensc-pkcs11.so on the same virtual card.
 #
 #   bench/run.sh [--quick] [--runs N] [--count N] [--tp-procs P] [--tp-count N]
+#                [--profile contact|contactless]
 #                [--latency-apdu-ms F] [--latency-byte-ms F] [--latency-sign-ms F]
 #                [--no-callgrind] [--no-opensc] [--out DIR]
 #
@@ -11,7 +12,8 @@
 #            ours on first use (empty cache), OpenSC} × N runs (the order rotates from run to
 #            run), each a fresh jpki-bench-client process on a card reset beforehand (control FIFO
 #            "reset"); APDUs and bytes from the card's APDU log; wall time and resident memory
-#            from the client; then P processes signing at once. Every run of ours has its own
+#            from the client; pcscd round trips from pcsc_count.so (LD_PRELOAD into each of
+#            these client processes, tools/pcsc_count); then P processes signing at once. Every run of ours has its own
 #            cache directory: empty for "ours-cold"; for "ours" filled just before by earlier
 #            processes on this card (scenarios slots and objects, not measured).
 #   phase 2, card without latency: valgrind --tool=callgrind of scenario 4 (instructions of the
@@ -20,15 +22,19 @@
 # Then prints the table and writes DIR/latest.json and DIR/latest.md (default bench/results/) and
 # the APDU log of each scenario and module (first run) under DIR/apdus/.
 #
-# Latency model (defaults; an estimate of a contact reader, see README.md):
-#   4 ms per APDU, 0.1 ms per command+response byte, 250 ms per COMPUTE DIGITAL SIGNATURE.
+# Latency model (estimates, see README.md), chosen with --profile; --latency-* override a figure:
+#   contact (default): 4 ms per APDU, 0.1 ms per command+response byte, 250 ms per COMPUTE
+#                      DIGITAL SIGNATURE (USB CCID contact reader);
+#   contactless:       8 ms per APDU, 0.1 ms per byte, 250 ms per signature (USB NFC reader such
+#                      as Sony's PaSoRi, ISO/IEC 14443 Type B at 106 kbit/s).
 #
 # --quick (the smoke test): no latency, 1 run, no callgrind, scenario 4 with 5 signatures,
 # throughput 4 × 3; writes to a temporary directory unless --out is given. The exit status is
 # non-zero when a scenario fails or a signature does not verify (never because of a number).
 #
-# Programs: JPKI_BENCH_CLIENT, JPKI_MODULE, JPKI_VCARD (environment) or, failing that,
-# --build-dir DIR (default build/release, the "release" preset) with bench/, module/ and vcard/ inside.
+# Programs: JPKI_BENCH_CLIENT, JPKI_MODULE, JPKI_VCARD, JPKI_PCSC_COUNT (environment) or, failing
+# that, --build-dir DIR (default build/release, the "release" preset) with bench/, module/, vcard/
+# and tools/pcsc_count/ inside. Without pcsc_count.so the pcscd-calls column is empty.
 # OpenSC: OPENSC_MODULE (default /usr/lib/x86_64-linux-gnu/pkcs11/opensc-pkcs11.so).
 set -euo pipefail
 
@@ -80,15 +86,18 @@ warm_cache() {
   done
 }
 
-# run_one MODULE_NAME MODULE_PATH SCENARIO RUN COUNT: one client process, one JSON record.
+# run_one MODULE_NAME MODULE_PATH SCENARIO RUN COUNT: one client process, one JSON record. The
+# client runs with pcsc_count.so preloaded (when built), which counts its PC/SC calls for both
+# modules alike; the client reports them after C_Finalize.
 run_one() {
-  local name=$1 path=$2 scenario=$3 run=$4 count=$5 a b out rc=0 counts
+  local name=$1 path=$2 scenario=$3 run=$4 count=$5 a b out rc=0 counts preload=()
   fresh_cache "$name-$scenario-$run"
   [[ $name == ours ]] && warm_cache "$path"
+  [[ -n ${JPKI_PCSC_COUNT:-} ]] && preload=(env "LD_PRELOAD=$JPKI_PCSC_COUNT${LD_PRELOAD:+ $LD_PRELOAD}")
   card_reset
   a=$(log_size)
-  out=$(timeout 300 "$JPKI_BENCH_CLIENT" --module "$path" --scenario "$scenario" --count "$count" \
-        2>>"$RAW/client-stderr.log") || rc=$?
+  out=$(timeout 300 "${preload[@]}" "$JPKI_BENCH_CLIENT" --module "$path" --scenario "$scenario" \
+        --count "$count" 2>>"$RAW/client-stderr.log") || rc=$?
   b=$(log_size)
   counts=$(log_counts "$a" "$b")
   if ((run == 1)); then
@@ -216,7 +225,7 @@ if [[ ${1:-} == --inner-host ]]; then inner_host; exit 0; fi
 
 quick=0 callgrind=1 opensc=1 out="" build_dir="$repo/build/release"
 RUNS=3 COUNT=50 TP_PROCS=4 TP_COUNT=10 TP_COUNT_HOST=25 CG_COUNT=50
-lat_apdu=4 lat_byte=0.1 lat_sign=250
+profile=contact lat_apdu="" lat_byte="" lat_sign=""
 SCENARIOS="slots objects login-sign sign-many browser"
 while (($#)); do
   case "$1" in
@@ -225,6 +234,7 @@ while (($#)); do
     --count) COUNT=$2; CG_COUNT=$2; shift 2 ;;
     --tp-procs) TP_PROCS=$2; shift 2 ;;
     --tp-count) TP_COUNT=$2; shift 2 ;;
+    --profile) profile=$2; shift 2 ;;
     --latency-apdu-ms) lat_apdu=$2; shift 2 ;;
     --latency-byte-ms) lat_byte=$2; shift 2 ;;
     --latency-sign-ms) lat_sign=$2; shift 2 ;;
@@ -236,6 +246,15 @@ while (($#)); do
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
+# The latency profiles (README.md, "Latency model"): per APDU, per byte, per card signature (ms).
+case "$profile" in
+  contact) profile_figures=(4 0.1 250) ;;
+  contactless) profile_figures=(8 0.1 250) ;;
+  *) die "unknown profile $profile (contact or contactless)" ;;
+esac
+profile_name=$profile
+[[ -n $lat_apdu$lat_byte$lat_sign ]] && profile_name+=" (figures overridden)"
+: "${lat_apdu:=${profile_figures[0]}}" "${lat_byte:=${profile_figures[1]}}" "${lat_sign:=${profile_figures[2]}}"
 TP_LABEL=latency
 if ((quick)); then
   TP_LABEL=host
@@ -247,6 +266,11 @@ fi
 : "${JPKI_BENCH_CLIENT:=$build_dir/bench/jpki-bench-client}"
 : "${JPKI_MODULE:=$build_dir/module/libjpki-pkcs11.so}"
 : "${JPKI_VCARD:=$build_dir/vcard/jpki-vcard}"
+: "${JPKI_PCSC_COUNT:=$build_dir/tools/pcsc_count/pcsc_count.so}"
+if [[ ! -e $JPKI_PCSC_COUNT ]]; then
+  echo "bench: $JPKI_PCSC_COUNT not found (target jpki-pcsc-count); no pcscd-calls column" >&2
+  JPKI_PCSC_COUNT=""
+fi
 for p in JPKI_BENCH_CLIENT JPKI_MODULE JPKI_VCARD; do
   [[ -e ${!p} ]] || die "$p not found at ${!p} (build the targets or set $p)"
 done
@@ -268,7 +292,7 @@ mkdir -p "$out"
 RAW=$(mktemp -d "${TMPDIR:-/tmp}/jpki-bench-raw.XXXXXX")
 trap 'rm -rf "$RAW"' EXIT
 export RAW RUNS COUNT TP_PROCS TP_COUNT TP_COUNT_HOST TP_LABEL CG_COUNT SCENARIOS OPENSC_MODULE
-export JPKI_BENCH_CLIENT JPKI_MODULE JPKI_VCARD
+export JPKI_BENCH_CLIENT JPKI_MODULE JPKI_VCARD JPKI_PCSC_COUNT
 harness="$repo/tests/harness/pcsc-harness.sh"
 self="$here/run.sh"
 
@@ -277,7 +301,7 @@ if ((quick == 0)); then
   latency="--latency-apdu-ms $lat_apdu --latency-byte-ms $lat_byte --latency-sign-ms $lat_sign"
 fi
 t_start=$(date +%s)
-echo "bench: phase 1 (latency model: ${latency:-none}; $RUNS run(s))" >&2
+echo "bench: phase 1 (profile $profile_name, latency model: ${latency:-none}; $RUNS run(s))" >&2
 JPKI_HARNESS_TIMEOUT=1200 "$harness" --card0 "$latency" -- "$self" --inner-measure ||
   echo "bench: phase 1 ended with status $?" >&2
 if ((quick == 0)); then
@@ -298,6 +322,7 @@ scenarios_json=$(printf '"%s",' $SCENARIOS | sed 's/,$//')
 cat >"$RAW/config.json" <<JSON
 {"quick": $quick, "runs": $RUNS, "count": $COUNT, "tp_procs": $TP_PROCS, "tp_count": $TP_COUNT,
  "tp_count_host": $TP_COUNT_HOST, "callgrind": $callgrind, "callgrind_count": $CG_COUNT,
+ "profile": "$profile_name", "pcsc_count": $([[ -n $JPKI_PCSC_COUNT ]] && echo true || echo false),
  "latency": {"apdu_ms": $lat_apdu, "byte_ms": $lat_byte, "sign_ms": $lat_sign},
  "ours": "$JPKI_MODULE", "opensc": "${OPENSC_MODULE}",
  "git": "$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)",

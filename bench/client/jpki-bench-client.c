@@ -19,6 +19,10 @@
  * sign.pem). libcrypto is dlopen()ed only then, so that the resident memory measured around
  * dlopen(module) + C_Initialize is the module's own (and the libraries it pulls in).
  *
+ * With pcsc_count.so preloaded (run.sh does it, tools/pcsc_count) the JSON also has the process's
+ * PC/SC calls that went to pcscd ("pcsc_calls") and its blocking waits ("pcsc_waits"), read after
+ * C_Finalize; null without it.
+ *
  * The result is one JSON object on stdout; the exit status is 0 only when the scenario ran
  * without error and every signature verified. Under valgrind --tool=callgrind
  * --collect-atstart=no only the signing loop of sign-many (C_SignInit + C_Sign) is counted.
@@ -515,6 +519,26 @@ static void usage(FILE* f) {
           "verified.\n");
 }
 
+/* PC/SC calls of this process so far, from pcsc_count.so when run.sh preloaded it (LD_PRELOAD;
+ * tools/pcsc_count): NAME is pcsc_count_calls (calls that go to pcscd, blocking waits excluded) or
+ * pcsc_count_waits (blocking SCardGetStatusChange). -1 when the counter is not there. */
+static long pcsc_counter(const char* name) {
+  unsigned long (*fn)(void);
+  void* sym = dlsym(RTLD_DEFAULT, name);
+  if (!sym) return -1;
+  memcpy((void*)&fn, (const void*)&sym, sizeof fn);
+  return (long)fn();
+}
+
+/* A counter as a JSON value: the number, or null when not counted. */
+static void json_counter(long n) {
+  if (n < 0) {
+    printf("null");
+  } else {
+    printf("%ld", n);
+  }
+}
+
 static void json_string(const char* s) {
   putchar('"');
   for (; *s; s++) {
@@ -530,7 +554,7 @@ int main(int argc, char** argv) {
   CK_C_INITIALIZE_ARGS init_args;
   CK_C_GetFunctionList get_list;
   struct rusage ru0, ru1;
-  long rss_before, rss_init = -1, rss_end = -1;
+  long rss_before, rss_init = -1, rss_end = -1, pcsc_calls, pcsc_waits;
   double t0, t_init = 0, t_end;
   int rc = -1, browser;
 
@@ -649,6 +673,9 @@ int main(int argc, char** argv) {
   rss_end = status_kb("VmHWM");
 out:
   t_end = now_ms() - t0;
+  /* After C_Finalize: every PC/SC call of the module, its threads included, is done. */
+  pcsc_calls = pcsc_counter("pcsc_count_calls");
+  pcsc_waits = pcsc_counter("pcsc_count_waits");
   getrusage(RUSAGE_SELF, &ru1);
   /* Not dlclose()d: some modules leave threads or atexit handlers behind. */
   if (verify_all()) rc = -1;
@@ -677,8 +704,13 @@ out:
          rss_before, rss_init, rss_init >= 0 ? rss_init - rss_before : -1, rss_end);
   printf(",\"slots\":%d,\"tokens\":%d,\"objects\":%d,\"certificates\":%d", n_slots, n_tokens,
          n_objects, n_certs);
-  printf(",\"signatures\":%d,\"verified\":%d,\"sign_errors\":%d,\"relogins\":%d}\n", nsigs,
-         verified, sign_errors, relogins);
+  printf(",\"signatures\":%d,\"verified\":%d,\"sign_errors\":%d,\"relogins\":%d", nsigs, verified,
+         sign_errors, relogins);
+  printf(",\"pcsc_calls\":");
+  json_counter(pcsc_calls);
+  printf(",\"pcsc_waits\":");
+  json_counter(pcsc_waits);
+  printf("}\n");
   fflush(stdout);
   return rc == 0 ? 0 : 1;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # bench_smoke.sh RUN_SH OUT_DIR: bench/run.sh --quick, then checks that the report has every
-# scenario for every module measured, with APDUs counted and every signature verified.
+# scenario for every module measured, with APDUs and pcscd calls counted and every signature
+# verified.
 set -euo pipefail
 run_sh=$1 out=$2
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -23,6 +24,10 @@ for s in r["scenarios"]:
         x = s[m]
         assert x["ok"] and x["apdus"] > 0 and x["bytes"] > 0, (s["name"], m, x)
         assert x["signatures_verified"] == expected_sigs[s["name"]] * x["runs"], (s["name"], m, x)
+        # pcscd round trips, counted by pcsc_count.so for OpenSC (which looks the PC/SC functions up
+        # on its own libpcsclite handle) as for ours: at least one per APDU.
+        if r["config"].get("pcsc_count"):
+            assert x["pcsc_calls"] is not None and x["pcsc_calls"] >= x["apdus"], (s["name"], m, x)
 for m in mods:
     t = r["throughput"]["host"][m]
     assert t["lost"] == 0 and t["verified"] == t["expected"] > 0, (m, t)
