@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,7 +33,6 @@ using pcsc::StuckReaders;
 using pcsc::throwPcsc;
 
 constexpr int kMaxResetRecoveries = 3;
-constexpr int kMaxListAttempts = 3;
 constexpr DWORD kProtocols = SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
 constexpr std::size_t kMaxResponse = 65536 + 2;
 constexpr DWORD kMaxWaitMs = DWORD{60} * 60 * 1000;  // no wait longer than an hour
@@ -42,7 +42,7 @@ const char kPnpReader[] = "\\\\?PnP?\\Notification";
 // transaction once held for kHandoffMaxHold. Another process of this module thus never finds the
 // card taken in the middle of a login-then-sign sequence, nor waits longer than that for it.
 constexpr std::chrono::milliseconds kHandoffGrace{20};
-constexpr std::chrono::milliseconds kHandoffMaxHold{200};
+constexpr std::chrono::milliseconds kHandoffMaxHold{1000};
 
 // One SCARDCONTEXT, established lazily and re-established when pcscd went away.
 class Context {
@@ -104,36 +104,39 @@ LONG withContext(Context& context, Call call) {
   return rv;
 }
 
+// One pcscd round trip (issue 20): pcsc-lite allocates the list (SCARD_AUTOALLOCATE) instead of
+// being asked for its size first; SCardFreeMemory is a local free.
 std::vector<std::string> listReaders(Context& context) {
-  for (int attempt = 0; attempt < kMaxListAttempts; ++attempt) {
-    DWORD size = 0;
-    LONG rv = withContext(
-        context, [&](SCARDCONTEXT c) { return SCardListReaders(c, nullptr, nullptr, &size); });
-    if (rv == SCARD_E_NO_READERS_AVAILABLE) {
-      return {};
-    }
-    if (rv != SCARD_S_SUCCESS) {
-      throwPcsc(rv, "SCardListReaders");
-    }
-    std::vector<char> buffer(size + 1, '\0');
-    rv = SCardListReaders(context.get(), nullptr, buffer.data(), &size);
-    if (rv == SCARD_E_INSUFFICIENT_BUFFER) {
-      continue;  // a reader appeared between the two calls
-    }
-    if (rv == SCARD_E_NO_READERS_AVAILABLE) {
-      return {};
-    }
-    if (rv != SCARD_S_SUCCESS) {
-      throwPcsc(rv, "SCardListReaders");
-    }
-    std::vector<std::string> names;
-    for (const char* p = buffer.data(); p < buffer.data() + buffer.size() && *p != '\0';
-         p += names.back().size() + 1) {
-      names.emplace_back(p);
-    }
-    return names;
+  char* list = nullptr;
+  DWORD size = 0;
+  SCARDCONTEXT used = 0;
+  const LONG rv = withContext(context, [&](SCARDCONTEXT c) {
+    used = c;
+    size = SCARD_AUTOALLOCATE;
+    // pcsc-lite's convention: with SCARD_AUTOALLOCATE the buffer argument receives a pointer.
+    return SCardListReaders(c, nullptr, reinterpret_cast<LPSTR>(&list), &size);
+  });
+  if (rv == SCARD_E_NO_READERS_AVAILABLE) {
+    return {};
   }
-  throw Error(Errc::Transport, "SCardListReaders: reader list kept changing");
+  if (rv != SCARD_S_SUCCESS) {
+    throwPcsc(rv, "SCardListReaders");
+  }
+  if (list == nullptr) {
+    return {};
+  }
+  std::vector<std::string> names;
+  try {
+    // A multi-string: names separated by NUL, ended by an empty one; `size` counts every byte.
+    for (const char* p = list; p < list + size && *p != '\0'; p += names.back().size() + 1) {
+      names.emplace_back(p, strnlen(p, static_cast<std::size_t>(list + size - p)));
+    }
+  } catch (...) {
+    SCardFreeMemory(used, list);
+    throw;
+  }
+  SCardFreeMemory(used, list);
+  return names;
 }
 
 // Current states of the given readers (timeout 0: never blocks).
