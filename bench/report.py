@@ -28,7 +28,7 @@ KEYS = {"ours": "ours", "ours-cold": "ours_cold", "opensc": "opensc"}
 
 RATIO_KEYS = ("apdus", "pcsc_calls", "bytes", "wall_ms")
 
-# Card signatures per scenario with a time goal (scenario 4's count varies and has no goal).
+# Card signatures per scenario with a time goal (scenario 4 signs --count times and has no goal).
 CARD_SIGNATURES = {3: 2, 5: 1}
 
 
@@ -107,10 +107,19 @@ def main():
             row["ratio"] = {k: ratio(o[k], s[k]) for k in RATIO_KEYS}
             if "ours_cold" in row:
                 row["ratio_cold"] = {k: ratio(row["ours_cold"][k], s[k]) for k in RATIO_KEYS}
+            # Time is judged on the module-controlled part (planning decision, issue 20): wall time
+            # minus the card's own signing time, which is the same for every module.
+            n_sigs = config["count"] if num == 4 else CARD_SIGNATURES.get(num, 0)
+            card = n_sigs * config["latency"]["sign_ms"] if not config["quick"] else 0
+            if o["wall_ms"] is not None and s["wall_ms"] is not None:
+                row["module_ms"] = {"card_signatures": n_sigs, "card_signing_ms": card, "ours": o["wall_ms"] - card,
+                                    "opensc": s["wall_ms"] - card,
+                                    "ratio": ratio(o["wall_ms"] - card, s["wall_ms"] - card)}
             if num in GOAL_SCENARIOS:
+                module_ratio = row.get("module_ms", {}).get("ratio")
                 row["goal"] = {
                     "apdus_at_most_quarter": row["ratio"]["apdus"] is not None and row["ratio"]["apdus"] <= 0.25,
-                    "wall_at_most_third": row["ratio"]["wall_ms"] is not None and row["ratio"]["wall_ms"] <= 1 / 3,
+                    "module_time_at_most_third": module_ratio is not None and module_ratio <= 1 / 3,
                 }
         scenarios.append(row)
 
@@ -143,7 +152,7 @@ def main():
     if memory.get("ours", {}).get("rss_added_kb") and memory.get("opensc", {}).get("rss_added_kb"):
         memory["ratio"] = ratio(memory["ours"]["rss_added_kb"], memory["opensc"]["rss_added_kb"])
 
-    throughput = {}
+    throughput, batches = {}, {}
     for r in records:
         if r["phase"] != "throughput":
             continue
@@ -157,13 +166,22 @@ def main():
             fail(f"{r['module']} throughput ({r['label']}) process {i}", procs[i])
         if verified != expected and not failed:
             failures.append(f"{r['module']} throughput ({r['label']}): {verified} of {expected} signatures verified")
-        throughput.setdefault(r["label"], {})[r["module"]] = {
+        batches.setdefault((r["label"], r["module"]), []).append({
             "processes": r["procs"], "signatures_each": r["count"], "expected": expected,
             "verified": verified, "lost": expected - verified, "sign_errors": errors,
             "relogins_after_lost_login": relogins,
             "wall_ms": round(r["wall_ms"], 1), "apdus": r["apdus"],
             "signatures_per_s": round(verified / (r["wall_ms"] / 1000), 2) if r["wall_ms"] > 0 else None,
-        }
+        })
+    # Each module's median batch (by signatures per second) is its figure; every batch is kept.
+    for (label, module), runs in batches.items():
+        ranked = sorted(runs, key=lambda b: b["signatures_per_s"] or 0)
+        figure = dict(ranked[(len(ranked) - 1) // 2])
+        figure["batches"] = [b["signatures_per_s"] for b in runs]
+        figure["verified_all"] = sum(b["verified"] for b in runs)
+        figure["expected_all"] = sum(b["expected"] for b in runs)
+        figure["relogins_all"] = sum(b["relogins_after_lost_login"] for b in runs)
+        throughput.setdefault(label, {})[module] = figure
 
     for label in config.get("throughput_labels", []):
         for m in host_modules:
@@ -202,6 +220,23 @@ def render(result, modules):
     lines.append("Two rows per scenario for ours: **warm** = the certificate cache filled by earlier processes on "
                  "this card (the usual state; the goal column judges this row), **first use** = empty cache "
                  "(shown for reference, not judged).\n")
+    if both and not c["quick"]:
+        lines.append("**Headline: module-controlled time.** The card's own signing time "
+                     f"({lat['sign_ms']} ms per card signature) is the same for every module, so time is "
+                     "compared without it: wall time minus the card's signing time, for both modules alike "
+                     "(the goal column judges this figure; raw wall times are in the table below).")
+        lines.append("")
+        lines.append("| # | scenario | card signatures | card signing ms | ms ours − signing | ms OpenSC − signing | ratio (goal ≤ ⅓) |")
+        lines.append("|---|---|--:|--:|--:|--:|--:|")
+        for s in result["scenarios"]:
+            m = s.get("module_ms")
+            if not m:
+                continue
+            title = s["title"].replace("N signatures", f"{c['count']} signatures")
+            n = m["card_signatures"]
+            lines.append(f"| {s['number']} | {title} | {n if n else '–'} | {fmt(m['card_signing_ms'], 1)} "
+                         f"| {fmt(m['ours'], 1)} | {fmt(m['opensc'], 1)} | {fmt_ratio(m['ratio'])} |")
+        lines.append("")
     if c.get("pcsc_count"):
         lines.append("pcscd calls = the client process's PC/SC calls that go to pcscd (SCardTransmit, transactions, "
                      "connect, status, non-blocking SCardGetStatusChange …; median over runs), counted by "
@@ -234,7 +269,7 @@ def render(result, modules):
                     goal = "–"
                 else:
                     goal = "met" if all(g.values()) else "not met (" + ", ".join(
-                        k for k, v in [("APDUs", g["apdus_at_most_quarter"]), ("time", g["wall_at_most_third"])] if not v) + ")"
+                        k for k, v in [("APDUs", g["apdus_at_most_quarter"]), ("module time", g["module_time_at_most_third"])] if not v) + ")"
                 lines.append(f"| {num} | {name} | {cache}{fl} | {fmt(o.get('apdus'))} | {fmt(p.get('apdus'))} | {fmt_ratio(r.get('apdus'))} "
                              f"| {fmt(o.get('pcsc_calls'))} | {fmt(p.get('pcsc_calls'))} | {fmt_ratio(r.get('pcsc_calls'))} "
                              f"| {fmt(o.get('bytes'))} | {fmt(p.get('bytes'))} | {fmt_ratio(r.get('bytes'))} "
@@ -243,25 +278,6 @@ def render(result, modules):
                 lines.append(f"| {num} | {name} | {cache}{fl} | {fmt(o.get('apdus'))} | {fmt(o.get('pcsc_calls'))} "
                              f"| {fmt(o.get('bytes'))} | {fmt(o.get('wall_ms'), 1)} |")
     lines.append("")
-    if both and not c["quick"]:
-        # The card's own signing time (sign_ms per signature) is the same for every module: the
-        # time goal of scenarios 3 and 5 cannot be met once it alone exceeds a third of OpenSC's.
-        sign_ms = lat["sign_ms"]
-        lines.append("Card signing time is the same for any module, so the time goal is also shown without it "
-                     f"({sign_ms} ms per card signature subtracted from both):")
-        lines.append("")
-        lines.append("| # | card signatures | card signing ms | ⅓ of OpenSC's ms | ms ours − signing | ms OpenSC − signing | ratio |")
-        lines.append("|---|--:|--:|--:|--:|--:|--:|")
-        for s in result["scenarios"]:
-            n = CARD_SIGNATURES.get(s["number"])
-            o, p = s.get("ours", {}), s.get("opensc", {})
-            if not n or o.get("wall_ms") is None or p.get("wall_ms") is None:
-                continue
-            card = n * sign_ms
-            lines.append(f"| {s['number']} | {n} | {fmt(card, 1)} | {fmt(p['wall_ms'] / 3, 1)} "
-                         f"| {fmt(o['wall_ms'] - card, 1)} | {fmt(p['wall_ms'] - card, 1)} "
-                         f"| {fmt_ratio(ratio(o['wall_ms'] - card, p['wall_ms'] - card))} |")
-        lines.append("")
     lines.append("| host figure | ours | OpenSC | ratio |")
     lines.append("|---|--:|--:|--:|")
     cpu = result["cpu"]
@@ -285,8 +301,10 @@ def render(result, modules):
             x = t.get(m)
             if not x:
                 return "–"
-            return (f"{x['signatures_per_s']:.2f}/s ({x['verified']}/{x['expected']} verified, {x['lost']} lost, "
-                    f"{x['relogins_after_lost_login']} re-logins)")
+            each = ", ".join(f"{v:.0f}" if v >= 100 else f"{v:.2f}" for v in x["batches"])
+            return (f"{x['signatures_per_s']:.2f}/s (median of {len(x['batches'])} batches: {each}; "
+                    f"{x['verified_all']}/{x['expected_all']} verified, "
+                    f"{x['expected_all'] - x['verified_all']} lost, {x['relogins_all']} re-logins)")
         any_ = next(iter(t.values()))
         so, sp = t.get("ours", {}).get("signatures_per_s"), t.get("opensc", {}).get("signatures_per_s")
         lines.append(f"| throughput, {any_['processes']} processes × {any_['signatures_each']} signatures ({desc}) "

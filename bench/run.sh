@@ -178,10 +178,19 @@ inner_measure() {
     echo "bench: run $run/$RUNS done" >&2
   done
   mapfile -t mods < <(modules_list host)
-  for m in "${mods[@]}"; do
-    read -r name path <<<"$m"
-    fresh_cache "$name-throughput-$TP_LABEL"
-    throughput "$name" "$path" "$TP_PROCS" "$TP_COUNT" "$TP_LABEL"
+  throughput_batches "$TP_COUNT" "$TP_LABEL"
+}
+
+# throughput_batches COUNT LABEL: TP_BATCHES batches per module, the modules taking turns (so that
+# drift hits both alike); the report takes the median batch of each.
+throughput_batches() {
+  local count=$1 label=$2 batch name path
+  for ((batch = 1; batch <= TP_BATCHES; batch++)); do
+    for m in "${mods[@]}"; do
+      read -r name path <<<"$m"
+      fresh_cache "$name-throughput-$label"
+      throughput "$name" "$path" "$TP_PROCS" "$count" "$label"
+    done
   done
 }
 
@@ -211,11 +220,7 @@ inner_host() {
       "$name" "$rc" "$CG_COUNT" "${ir:-null}" "$out" >>"$RAW/records.jsonl"
     ((rc == 0)) || echo "bench: callgrind $name FAILED: $out" >&2
   done
-  for m in "${mods[@]}"; do
-    read -r name path <<<"$m"
-    fresh_cache "$name-throughput-host"
-    throughput "$name" "$path" "$TP_PROCS" "$TP_COUNT_HOST" host
-  done
+  throughput_batches "$TP_COUNT_HOST" host
 }
 
 if [[ ${1:-} == --inner-measure ]]; then inner_measure; exit 0; fi
@@ -224,7 +229,7 @@ if [[ ${1:-} == --inner-host ]]; then inner_host; exit 0; fi
 # ---- outer: options, programs, the two harness runs, the report ------------------------------
 
 quick=0 callgrind=1 opensc=1 out="" build_dir="$repo/build/release"
-RUNS=3 COUNT=50 TP_PROCS=4 TP_COUNT=10 TP_COUNT_HOST=25 CG_COUNT=50
+RUNS=3 COUNT=50 TP_PROCS=4 TP_COUNT=10 TP_COUNT_HOST=25 CG_COUNT=50 TP_BATCHES=3
 profile=contact lat_apdu="" lat_byte="" lat_sign=""
 SCENARIOS="slots objects login-sign sign-many browser"
 while (($#)); do
@@ -258,7 +263,7 @@ profile_name=$profile
 TP_LABEL=latency
 if ((quick)); then
   TP_LABEL=host
-  RUNS=1 COUNT=5 TP_COUNT=3 TP_COUNT_HOST=3 callgrind=0 lat_apdu=0 lat_byte=0 lat_sign=0
+  RUNS=1 COUNT=5 TP_COUNT=3 TP_COUNT_HOST=3 TP_BATCHES=1 callgrind=0 lat_apdu=0 lat_byte=0 lat_sign=0
   [[ -n $out ]] || out=$(mktemp -d "${TMPDIR:-/tmp}/jpki-bench-quick.XXXXXX")
 fi
 [[ -n $out ]] || out="$here/results"
@@ -291,7 +296,7 @@ command -v python3 >/dev/null || die "python3 not installed (for the report)"
 mkdir -p "$out"
 RAW=$(mktemp -d "${TMPDIR:-/tmp}/jpki-bench-raw.XXXXXX")
 trap 'rm -rf "$RAW"' EXIT
-export RAW RUNS COUNT TP_PROCS TP_COUNT TP_COUNT_HOST TP_LABEL CG_COUNT SCENARIOS OPENSC_MODULE
+export RAW RUNS COUNT TP_PROCS TP_COUNT TP_COUNT_HOST TP_BATCHES TP_LABEL CG_COUNT SCENARIOS OPENSC_MODULE
 export JPKI_BENCH_CLIENT JPKI_MODULE JPKI_VCARD JPKI_PCSC_COUNT
 harness="$repo/tests/harness/pcsc-harness.sh"
 self="$here/run.sh"
@@ -321,7 +326,7 @@ done
 scenarios_json=$(printf '"%s",' $SCENARIOS | sed 's/,$//')
 cat >"$RAW/config.json" <<JSON
 {"quick": $quick, "runs": $RUNS, "count": $COUNT, "tp_procs": $TP_PROCS, "tp_count": $TP_COUNT,
- "tp_count_host": $TP_COUNT_HOST, "callgrind": $callgrind, "callgrind_count": $CG_COUNT,
+ "tp_count_host": $TP_COUNT_HOST, "tp_batches": $TP_BATCHES, "callgrind": $callgrind, "callgrind_count": $CG_COUNT,
  "profile": "$profile_name", "pcsc_count": $([[ -n $JPKI_PCSC_COUNT ]] && echo true || echo false),
  "latency": {"apdu_ms": $lat_apdu, "byte_ms": $lat_byte, "sign_ms": $lat_sign},
  "ours": "$JPKI_MODULE", "opensc": "${OPENSC_MODULE}",
