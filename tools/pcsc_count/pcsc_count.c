@@ -160,7 +160,7 @@ LONG SCardGetAttrib(SCARDHANDLE card, DWORD id, LPBYTE attr, LPDWORD len) {
 /* The counting function of NAME, or NULL when NAME is not one of those above. */
 static void* counting(const char* name) {
 #define COUNTED(fn) \
-  { #fn, (void (*)(void))fn }
+  { #fn, (void (*)(void))(fn) }
   static const struct {
     const char* name;
     void (*fn)(void);

@@ -145,7 +145,7 @@ static void counted(const char* step, CK_RV (*round)(CK_SLOT_ID), CK_SLOT_ID slo
   /* The module ends a card transaction without waiting for pcscd's answer (its I/O thread sends
    * SCardEndTransaction afterwards): let such trailing calls of the steps before, and of this
    * step, land on their own side of the count. */
-  const struct timespec settle = {0, 100 * 1000 * 1000};
+  const struct timespec settle = {0, 100000000L}; /* 100 ms */
   nanosleep(&settle, NULL);
   for (int k = 0; k < 3 && self != NULL; ++k) {
     void* sym = dlsym(self, names[k]);
