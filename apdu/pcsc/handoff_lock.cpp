@@ -17,7 +17,7 @@ namespace {
 
 // A directory of this user's that nobody else can write into.
 bool privateDir(const std::string& path) {
-  struct stat st {};
+  struct stat st = {};
   return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
          (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }

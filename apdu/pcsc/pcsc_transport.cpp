@@ -468,7 +468,7 @@ class ChangeWatcher {
         rv = SCardGetStatusChange(context_.get(), kWatchMs, states.data(),
                                   static_cast<DWORD>(states.size()));
       } catch (const Error&) {
-        // No context (pcscd gone): a change like any failed wait (rv stays an error).
+        rv = SCARD_E_NO_SERVICE;  // no context (pcscd gone): a change like any failed wait
       } catch (...) {
         rv = SCARD_E_NO_MEMORY;  // nothing may leave this thread: std::terminate ends the host
       }

@@ -84,9 +84,10 @@ TEST_F(HandoffLockTest, ReadersHaveTheirOwnLocks) {
 TEST_F(HandoffLockTest, DestroyingAHolderReleasesTheLock) {
   HandoffLock second("R");
   {
+    // Closed while held, as when the helper thread drops the last reference.
     HandoffLock first("R");
     first.lock();
-  }               // closed while held, as when the helper thread drops the last reference
+  }
   second.lock();  // would block forever otherwise
   second.unlock();
   SUCCEED();
