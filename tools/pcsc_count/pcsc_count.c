@@ -12,7 +12,8 @@
  * LD_PRELOAD puts these first. A client that dlopen()s libpcsclite.so.1 itself and looks the
  * functions up on that handle (OpenSC: reader-pcsc.c, sc_dlsym(gpriv->dlhandle, "SCardTransmit"))
  * would get pcsc-lite's own and bypass the count, so dlsym is interposed too: a lookup on a real
- * handle of one of the names below that finds a function returns the counting one instead. Lookups
+ * handle of one of the names below that finds the public library's function returns the counting
+ * one instead (not a lookup inside pcsc-lite 2.x's dispatcher, see dlsym below). Lookups
  * with RTLD_DEFAULT or RTLD_NEXT are passed on unchanged, but are then made from this library (the
  * caller glibc sees), which is right for the programs this is preloaded into (the bench client,
  * p11probe) and not a general-purpose interposer.
@@ -185,11 +186,15 @@ static void* counting(const char* name) {
   return NULL;
 }
 
+/* Only a lookup that finds the public libpcsclite's own function (the one this library forwards
+ * to) is answered with the counting one. pcsc-lite 2.x's libpcsclite.so.1 is itself a dispatcher
+ * that dlopen()s libpcsclite_real.so.1 and looks the functions up there: those lookups must get
+ * the real functions, or every call would come back here forever (Debian 13). */
 void* dlsym(void* handle, const char* name) {
   void* sym = real_dlsym()(handle, name);
   if (sym != NULL && handle != RTLD_DEFAULT && handle != RTLD_NEXT && name != NULL) {
     void* own = counting(name);
-    if (own != NULL) return own;
+    if (own != NULL && sym == real_dlsym()(RTLD_NEXT, name)) return own;
   }
   return sym;
 }
