@@ -120,13 +120,11 @@ void CallRunner::post(std::function<void()> job) {
 }
 
 void CallRunner::runWhenIdle(std::function<void()> job, std::chrono::milliseconds after) noexcept {
-  auto quiet = [job = std::move(job)]() noexcept {
-    try {
-      job();
-    } catch (...) {  // NOLINT(bugprone-empty-catch): nobody waits for this result
-    }
-  };
-  if (limit_.count() <= 0 || abandoned_ || !thread_.joinable()) {
+  if (abandoned_) {
+    return;  // the blocked call's thread still owns the connection; the Link's end releases it
+  }
+  auto quiet = quietly(std::move(job));
+  if (limit_.count() <= 0 || !thread_.joinable()) {
     quiet();
     return;
   }

@@ -91,12 +91,7 @@ class CallRunner {
   // learn from it, and not waiting saves a thread hand-over per card transaction.
   template <typename Call>
   void runLater(Call call) noexcept {
-    auto quiet = [call = std::move(call)]() mutable noexcept {
-      try {
-        (void)call();
-      } catch (...) {  // NOLINT(bugprone-empty-catch): nobody waits for this result
-      }
-    };
+    auto quiet = quietly(std::move(call));
     if (limit_.count() <= 0) {
       quiet();
       return;
@@ -113,13 +108,25 @@ class CallRunner {
 
   // Runs job() on the helper thread once no call has been posted for `after`; a call posted
   // before then puts it off (it is not dropped), a later runWhenIdle() replaces it. Without a
-  // helper thread (limit 0) or when abandoned, job() runs now. For the hand-over lock: a process
-  // keeps the reader while it goes on using it, and lets go once it pauses (handoff_lock.h).
+  // helper thread (limit 0) job() runs now; when abandoned, never. For the hand-over lock: a
+  // process keeps the reader while it goes on using it, and lets go once it pauses
+  // (handoff_lock.h).
   void runWhenIdle(std::function<void()> job, std::chrono::milliseconds after) noexcept;
 
   [[nodiscard]] bool abandoned() const noexcept { return abandoned_; }
 
  private:
+  // call() with its result and exceptions dropped: for the jobs nobody waits for.
+  template <typename Call>
+  static auto quietly(Call call) {
+    return [call = std::move(call)]() mutable noexcept {
+      try {
+        (void)call();
+      } catch (...) {  // NOLINT(bugprone-empty-catch): nobody waits for this result
+      }
+    };
+  }
+
   struct Mailbox {
     std::mutex mutex;
     std::condition_variable wake;
