@@ -55,6 +55,10 @@ struct CardState {
   std::array<std::optional<int>, 2> tries;
   std::uint64_t resetGeneration = 0;
   bool jpkiSeen = false;  // the JPKI AP answered once on this card
+  // What the last transaction left selected (Session's confirmed_ and current_): still so in a
+  // transaction that continues it (apdu::Transaction::continued), unknown in any other.
+  bool leftConfirmed = false;
+  std::optional<std::uint16_t> leftCurrent;
   // Batch: declared after `connection` so the shared transaction ends before it goes away.
   int batchDepth = 0;
   std::unique_ptr<Session> batch;
@@ -87,7 +91,16 @@ class Session {
   explicit Session(CardState& state) : state_(state), tx_(*state.connection) {
     if (tx_.cardWasReset()) {
       onReset();
+    } else if (tx_.continued()) {
+      confirmed_ = state_.leftConfirmed;
+      current_ = state_.leftCurrent;
     }
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session() {  // before tx_ ends the transaction
+    state_.leftConfirmed = confirmed_ && !broken_;
+    state_.leftCurrent = broken_ ? std::nullopt : current_;
   }
 
   // True after a transport error: the shared transaction of a Batch is not reused.

@@ -42,6 +42,7 @@ Command getResponse(std::uint8_t length) {
 
 Transaction::Transaction(CardConnection& connection) : connection_(connection) {
   reset_ = connection_.beginTransaction();
+  continued_ = !reset_ && connection_.continuesLastTransaction();
   if (reset_ && detail::traceEnabled()) {
     detail::traceLine("[" + connection_.readerName() + "] card was reset since last use");
   }

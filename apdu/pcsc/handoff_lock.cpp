@@ -83,7 +83,6 @@ void HandoffLock::lock() noexcept {
     rc = flock(fd_, LOCK_EX);
   } while (rc != 0 && errno == EINTR);
   held_ = rc == 0;
-  since_ = std::chrono::steady_clock::now();
 }
 
 void HandoffLock::unlock() noexcept {

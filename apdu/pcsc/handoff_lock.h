@@ -19,7 +19,6 @@
 // exits or is killed.
 #pragma once
 
-#include <chrono>
 #include <string>
 
 namespace jpki::pcsc {
@@ -35,13 +34,10 @@ class HandoffLock {
   void lock() noexcept;    // blocks until no other holder is left; no-op when absent or held
   void unlock() noexcept;  // no-op when not held
   [[nodiscard]] bool present() const noexcept { return fd_ >= 0; }
-  // Since when the lock is held (meaningful only while held).
-  [[nodiscard]] std::chrono::steady_clock::time_point heldSince() const noexcept { return since_; }
 
  private:
   int fd_ = -1;
   bool held_ = false;
-  std::chrono::steady_clock::time_point since_{};
 };
 
 // The lock file of a reader: <runtime dir>/jpki-pkcs11/reader-<FNV-1a of the name>.lock, or ""

@@ -37,10 +37,13 @@ constexpr DWORD kProtocols = SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
 constexpr std::size_t kMaxResponse = 65536 + 2;
 constexpr DWORD kMaxWaitMs = DWORD{60} * 60 * 1000;  // no wait longer than an hour
 const char kPnpReader[] = "\\\\?PnP?\\Notification";
-// The hand-over lock (handoff_lock.h) stays with a process that goes on using the reader: it is
-// given back once the process has made no card call for kHandoffGrace, or at the end of a
-// transaction once held for kHandoffMaxHold. Another process of this module thus never finds the
-// card taken in the middle of a login-then-sign sequence, nor waits longer than that for it.
+// A process that goes on using the reader keeps it: endTransaction() leaves the PC/SC transaction
+// open, with the hand-over lock (handoff_lock.h), until the process has made no card call for
+// kHandoffGrace, or ends it at once when it has lasted kHandoffMaxHold. The next beginTransaction()
+// within the grace continues it: nothing else can have reached the card, so what was selected is
+// still selected (issue 20: a signature is then one APDU instead of SELECT + COMPUTE, and two
+// round trips to pcscd, SCardStatus and SCardTransmit, instead of four). Another process thus never
+// finds the card taken in the middle of a login-then-sign sequence, nor waits longer than that.
 constexpr std::chrono::milliseconds kHandoffGrace{20};
 constexpr std::chrono::milliseconds kHandoffMaxHold{1000};
 
@@ -180,7 +183,26 @@ struct Link {
   SCARDHANDLE handle = 0;
   bool hasContext = false;
   bool connected = false;
+  // The PC/SC transaction: open (possibly kept past endTransaction()), in use by a caller between
+  // beginTransaction() and endTransaction(), to be ended for real at endTransaction() (a call in it
+  // failed), and when it was begun.
+  bool inTransaction = false;
+  bool inUse = false;
+  bool endAtOnce = false;
+  std::chrono::steady_clock::time_point begunAt{};
   HandoffLock handoff;  // destroyed after the disconnect above: a held lock goes with it
+
+  // Ends the open transaction and gives the hand-over lock back (after the end, so that the next
+  // holder's begin never finds the card locked).
+  LONG end() {
+    LONG rv = SCARD_S_SUCCESS;
+    if (inTransaction) {
+      rv = SCardEndTransaction(handle, SCARD_LEAVE_CARD);
+      inTransaction = false;
+    }
+    handoff.unlock();
+    return rv;
+  }
 };
 
 struct Attached {  // what connecting and reconnecting learn
@@ -254,16 +276,38 @@ class PcscConnection final : public CardConnection {
   bool beginTransaction() override {
     bool reset = resetPending_;
     for (int attempt = 0; attempt <= kMaxResetRecoveries; ++attempt) {
-      const LONG rv = runner_.run([link = link_] {
-        link->handoff.lock();
-        const LONG begun = SCardBeginTransaction(link->handle);
-        if (begun != SCARD_S_SUCCESS) {
-          link->handoff.unlock();
+      struct Begun {
+        LONG rv = SCARD_S_SUCCESS;
+        bool continued = false;
+      };
+      const Begun b = runner_.run([link = link_] {
+        Begun out;
+        if (link->inTransaction) {
+          // Kept open: continued unless the card was reset or removed meanwhile, which SCardStatus
+          // reports without an APDU (then ended, and begun again below to learn what happened).
+          if (!currentAtr(link->handle).empty()) {
+            link->inUse = true;
+            out.continued = true;
+            return out;
+          }
+          link->end();
         }
-        return begun;
+        link->handoff.lock();
+        out.rv = SCardBeginTransaction(link->handle);
+        if (out.rv != SCARD_S_SUCCESS) {
+          link->handoff.unlock();
+          return out;
+        }
+        link->inTransaction = true;
+        link->inUse = true;
+        link->endAtOnce = false;
+        link->begunAt = std::chrono::steady_clock::now();
+        return out;
       });
+      const LONG rv = b.rv;
       if (rv == SCARD_S_SUCCESS) {
         resetPending_ = false;
+        continued_ = b.continued && !reset;
         return reset;
       }
       if (rv == SCARD_W_RESET_CARD) {
@@ -286,15 +330,22 @@ class PcscConnection final : public CardConnection {
     }
     // Nothing to learn from the answer: not waited for (a hang shows at the next call).
     runner_.runLater([link = link_] {
-      const LONG rv = SCardEndTransaction(link->handle, SCARD_LEAVE_CARD);
-      // After the end, so that the next holder's begin never finds the card locked.
-      if (std::chrono::steady_clock::now() - link->handoff.heldSince() >= kHandoffMaxHold) {
-        link->handoff.unlock();
+      link->inUse = false;
+      if (link->endAtOnce || std::chrono::steady_clock::now() - link->begunAt >= kHandoffMaxHold) {
+        return link->end();
       }
-      return rv;
+      return LONG{SCARD_S_SUCCESS};  // kept for the next call (kHandoffGrace)
     });
-    runner_.runWhenIdle([link = link_] { link->handoff.unlock(); }, kHandoffGrace);
+    runner_.runWhenIdle(
+        [link = link_] {
+          if (!link->inUse) {
+            link->end();
+          }
+        },
+        kHandoffGrace);
   }
+
+  [[nodiscard]] bool continuesLastTransaction() const override { return continued_; }
 
   Bytes transmit(const Bytes& command) override {
     struct Reply {
@@ -313,6 +364,8 @@ class PcscConnection final : public CardConnection {
                            nullptr, buffer.get(), &length);
       if (r.rv == SCARD_S_SUCCESS) {
         r.response.assign(buffer.get(), buffer.get() + std::min<std::size_t>(length, kMaxResponse));
+      } else {
+        link->endAtOnce = true;  // nothing of this transaction is worth keeping
       }
       return r;
     });
@@ -363,6 +416,7 @@ class PcscConnection final : public CardConnection {
   DWORD protocol_ = 0;
   Bytes atr_;
   bool resetPending_ = false;  // a transmit saw a reset: report it at the next transaction
+  bool continued_ = false;     // the last beginTransaction() continued a kept transaction
 };
 
 // Reader states as a listing saw them (without SCARD_STATE_CHANGED), the notification

@@ -69,12 +69,16 @@ class Transaction {
 
   // True when the card was reset since this connection last used it (see CardConnection).
   [[nodiscard]] bool cardWasReset() const noexcept { return reset_; }
+  // True when this continues the connection's previous transaction, kept open (see
+  // CardConnection::continuesLastTransaction): the card is as that transaction left it.
+  [[nodiscard]] bool continued() const noexcept { return continued_; }
   Response send(const Command& command);
   [[nodiscard]] unsigned apduCount() const noexcept { return count_; }
 
  private:
   CardConnection& connection_;
   bool reset_ = false;
+  bool continued_ = false;
   unsigned count_ = 0;
 };
 

@@ -25,7 +25,13 @@ class CardConnection {
   // it; the connection has already reconnected, but everything selected or verified on the card
   // is gone. Throws Errc::NoCard / CardRemoved when the card is gone.
   virtual bool beginTransaction() = 0;
+  // Ends the transaction. An implementation may keep it open for a moment (PC/SC: until the
+  // connection has been idle a few milliseconds) so that a beginTransaction() soon after continues
+  // it instead of starting another.
   virtual void endTransaction() noexcept = 0;
+  // True when the last beginTransaction() continued the transaction ended before, kept open:
+  // nothing else has reached the card in between, so what was selected then is still selected.
+  [[nodiscard]] virtual bool continuesLastTransaction() const { return false; }
 
   // Sends one command APDU and returns the full response (data + SW1 SW2). Must be called inside
   // a transaction. Throws Errc::CardRemoved, CardReset (reset during the transaction), Timeout...

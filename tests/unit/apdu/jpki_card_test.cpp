@@ -561,6 +561,34 @@ TEST_F(JpkiCardTest, SignOk) {
   EXPECT_TRUE(card->verified(KeyRole::Auth));
 }
 
+// Issue 20: a transaction the transport kept open since the last call still has the key EF
+// selected, so a second signature is one APDU; any other transaction selects it again.
+TEST_F(JpkiCardTest, SignInContinuedTransactionSkipsTheKeySelect) {
+  verifyAuthOk();
+  const Bytes signature(256, 0x5A);
+  const std::string compute = "80 2A 00 80 33 " + toHex(digestInfo) + " 00";
+  script->expect(selectEf(0x0017), kOk).expect(compute, withSw(signature));
+  EXPECT_EQ(card->sign(KeyRole::Auth, digestInfo), signature);
+  script->continueOnNextBegin();
+  script->expect(compute, withSw(signature));
+  EXPECT_EQ(card->sign(KeyRole::Auth, digestInfo), signature);
+  // Not continued: the card may have been used by others in between.
+  script->expect(selectEf(0x0017), kOk).expect(compute, withSw(signature));
+  EXPECT_EQ(card->sign(KeyRole::Auth, digestInfo), signature);
+}
+
+TEST_F(JpkiCardTest, ContinuedTransactionAfterAFailedOneSelectsAgain) {
+  verifyAuthOk();
+  const Bytes signature(256, 0x5A);
+  const std::string compute = "80 2A 00 80 33 " + toHex(digestInfo) + " 00";
+  script->expect(selectEf(0x0017), kOk).expectError(compute, Errc::Transport);
+  EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, digestInfo); }), Errc::Transport);
+  // Whatever the transport kept, a transaction that failed leaves no selection to rely on.
+  script->continueOnNextBegin();
+  script->expect(selectEf(0x0017), kOk).expect(compute, withSw(signature));
+  EXPECT_EQ(card->sign(KeyRole::Auth, digestInfo), signature);
+}
+
 TEST_F(JpkiCardTest, SignViaGetResponse) {
   verifyAuthOk();
   const Bytes signature(256, 0x5A);

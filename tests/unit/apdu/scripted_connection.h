@@ -28,6 +28,7 @@ struct Script {
   };
   std::deque<Exchange> exchanges;
   std::deque<bool> resets;         // beginTransaction() answers, front first; default false
+  std::deque<bool> continues;      // continuesLastTransaction() after each begin; default false
   std::optional<Errc> beginError;  // thrown by the next beginTransaction()
   std::vector<std::string> sent;   // every command received, normalised hex
   int begins = 0;
@@ -48,6 +49,11 @@ struct Script {
   }
   Script& resetOnNextBegin() {
     resets.push_back(true);
+    return *this;
+  }
+  // The next beginTransaction() continues the transaction before it (kept open by the transport).
+  Script& continueOnNextBegin() {
+    continues.push_back(true);
     return *this;
   }
 
@@ -74,6 +80,10 @@ class ScriptedConnection final : public CardConnection {
     }
     ++script_->begins;
     script_->inTransaction = true;
+    continued_ = !script_->continues.empty() && script_->continues.front();
+    if (!script_->continues.empty()) {
+      script_->continues.pop_front();
+    }
     if (script_->resets.empty()) {
       return false;
     }
@@ -107,11 +117,14 @@ class ScriptedConnection final : public CardConnection {
     return next.response;
   }
 
+  [[nodiscard]] bool continuesLastTransaction() const override { return continued_; }
+
   [[nodiscard]] Bytes atr() const override { return parseHex("3B E0 00 FF 81 31 FE 45 14"); }
   [[nodiscard]] std::string readerName() const override { return "Scripted Reader 00 00"; }
 
  private:
   std::shared_ptr<Script> script_;
+  bool continued_ = false;
 };
 
 }  // namespace jpki::test
