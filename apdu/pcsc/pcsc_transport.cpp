@@ -39,11 +39,15 @@ constexpr DWORD kMaxWaitMs = DWORD{60} * 60 * 1000;  // no wait longer than an h
 const char kPnpReader[] = "\\\\?PnP?\\Notification";
 // A process that goes on using the reader keeps it: endTransaction() leaves the PC/SC transaction
 // open, with the hand-over lock (handoff_lock.h), until the process has made no card call for
-// kHandoffGrace, or ends it at once when it has lasted kHandoffMaxHold. The next beginTransaction()
-// within the grace continues it: nothing else can have reached the card, so what was selected is
-// still selected (issue 20: a signature is then one APDU instead of SELECT + COMPUTE, and two
-// round trips to pcscd, SCardStatus and SCardTransmit, instead of four). Another process thus never
-// finds the card taken in the middle of a login-then-sign sequence, nor waits longer than that.
+// kHandoffGrace, or ends it at once when it has lasted kHandoffMaxHold. A beginTransaction()
+// within the grace continues it without a word to pcscd: nothing else can have reached the card,
+// so what was selected is still selected (issue 20: a signature is then one APDU, COMPUTE, instead
+// of SELECT + COMPUTE, and one round trip to pcscd instead of four). A reset or a removal meanwhile
+// still shows: pcsc-lite answers the next SCardTransmit with it before sending anything, and while
+// the transaction is open no other program can reset the card (SCardReconnect is refused and
+// SCardDisconnect with a reset waits for the end of the transaction, pcsc-lite winscard.c).
+// Another process thus never finds the card taken in the middle of a login-then-sign sequence,
+// nor waits longer than that for it.
 constexpr std::chrono::milliseconds kHandoffGrace{20};
 constexpr std::chrono::milliseconds kHandoffMaxHold{1000};
 
@@ -183,23 +187,30 @@ struct Link {
   SCARDHANDLE handle = 0;
   bool hasContext = false;
   bool connected = false;
-  // The PC/SC transaction: open (possibly kept past endTransaction()), in use by a caller between
-  // beginTransaction() and endTransaction(), to be ended for real at endTransaction() (a call in it
-  // failed), and when it was begun.
+  HandoffLock handoff;  // destroyed after the disconnect above: a held lock goes with it
+
+  // The PC/SC transaction, shared by the caller's thread (which continues a kept one without a
+  // call) and the runner's (which begins and ends it): open (possibly kept past
+  // endTransaction()), in use between beginTransaction() and endTransaction(), to be ended at
+  // endTransaction() because a call in it failed, and when it was begun.
+  std::mutex txMutex;
   bool inTransaction = false;
   bool inUse = false;
   bool endAtOnce = false;
   std::chrono::steady_clock::time_point begunAt{};
-  HandoffLock handoff;  // destroyed after the disconnect above: a held lock goes with it
 
-  // Ends the open transaction and gives the hand-over lock back (after the end, so that the next
-  // holder's begin never finds the card locked).
-  LONG end() {
-    LONG rv = SCARD_S_SUCCESS;
-    if (inTransaction) {
-      rv = SCardEndTransaction(handle, SCARD_LEAVE_CARD);
+  // Runner's thread. Ends the transaction when `idleOnly` is false or nobody uses it, and gives the
+  // hand-over lock back (after the end, so that the next holder's begin never finds the card
+  // locked).
+  LONG end(bool idleOnly) {
+    {
+      std::lock_guard lock(txMutex);
+      if (idleOnly && (inUse || !inTransaction)) {
+        return SCARD_S_SUCCESS;
+      }
       inTransaction = false;
     }
+    const LONG rv = SCardEndTransaction(handle, SCARD_LEAVE_CARD);
     handoff.unlock();
     return rv;
   }
@@ -274,40 +285,33 @@ class PcscConnection final : public CardConnection {
   ~PcscConnection() override = default;
 
   bool beginTransaction() override {
+    if (!resetPending_ && !runner_.abandoned()) {
+      std::lock_guard lock(link_->txMutex);
+      if (link_->inTransaction) {
+        link_->inUse = true;
+        continued_ = true;
+        return false;
+      }
+    }
+    continued_ = false;
     bool reset = resetPending_;
     for (int attempt = 0; attempt <= kMaxResetRecoveries; ++attempt) {
-      struct Begun {
-        LONG rv = SCARD_S_SUCCESS;
-        bool continued = false;
-      };
-      const Begun b = runner_.run([link = link_] {
-        Begun out;
-        if (link->inTransaction) {
-          // Kept open: continued unless the card was reset or removed meanwhile, which SCardStatus
-          // reports without an APDU (then ended, and begun again below to learn what happened).
-          if (!currentAtr(link->handle).empty()) {
-            link->inUse = true;
-            out.continued = true;
-            return out;
-          }
-          link->end();
-        }
+      const LONG rv = runner_.run([link = link_] {
         link->handoff.lock();
-        out.rv = SCardBeginTransaction(link->handle);
-        if (out.rv != SCARD_S_SUCCESS) {
+        const LONG begun = SCardBeginTransaction(link->handle);
+        if (begun != SCARD_S_SUCCESS) {
           link->handoff.unlock();
-          return out;
+          return begun;
         }
+        std::lock_guard lock(link->txMutex);
         link->inTransaction = true;
         link->inUse = true;
         link->endAtOnce = false;
         link->begunAt = std::chrono::steady_clock::now();
-        return out;
+        return begun;
       });
-      const LONG rv = b.rv;
       if (rv == SCARD_S_SUCCESS) {
         resetPending_ = false;
-        continued_ = b.continued && !reset;
         return reset;
       }
       if (rv == SCARD_W_RESET_CARD) {
@@ -328,21 +332,22 @@ class PcscConnection final : public CardConnection {
     if (runner_.abandoned()) {
       return;  // the blocked call's thread releases the handle (and the transaction) when done
     }
-    // Nothing to learn from the answer: not waited for (a hang shows at the next call).
-    runner_.runLater([link = link_] {
-      link->inUse = false;
-      if (link->endAtOnce || std::chrono::steady_clock::now() - link->begunAt >= kHandoffMaxHold) {
-        return link->end();
+    bool now = false;
+    {
+      std::lock_guard lock(link_->txMutex);
+      link_->inUse = false;
+      now =
+          link_->endAtOnce || std::chrono::steady_clock::now() - link_->begunAt >= kHandoffMaxHold;
+      if (now) {
+        link_->inTransaction = false;  // a begin from now on begins anew, after this end
       }
-      return LONG{SCARD_S_SUCCESS};  // kept for the next call (kHandoffGrace)
-    });
-    runner_.runWhenIdle(
-        [link = link_] {
-          if (!link->inUse) {
-            link->end();
-          }
-        },
-        kHandoffGrace);
+    }
+    if (now) {
+      // Nothing to learn from the answer: not waited for (a hang shows at the next call).
+      runner_.runLater([link = link_] { return link->end(false); });
+    } else {
+      runner_.runWhenIdle([link = link_] { link->end(true); }, kHandoffGrace);
+    }
   }
 
   [[nodiscard]] bool continuesLastTransaction() const override { return continued_; }
@@ -365,6 +370,7 @@ class PcscConnection final : public CardConnection {
       if (r.rv == SCARD_S_SUCCESS) {
         r.response.assign(buffer.get(), buffer.get() + std::min<std::size_t>(length, kMaxResponse));
       } else {
+        std::lock_guard lock(link->txMutex);
         link->endAtOnce = true;  // nothing of this transaction is worth keeping
       }
       return r;
