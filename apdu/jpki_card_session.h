@@ -169,9 +169,9 @@ class Session {
   // means SELECT AID, which logs out. If loginLost is given and a login was believed, *loginLost
   // is set and nothing more is selected (the caller needed that login).
   std::uint16_t selectInJpki(std::uint16_t fid, bool* loginLost = nullptr) {
+    const bool hadLogin = state_.anyVerified();
     if (!confirmed_) {
       const std::uint16_t probe = isJpkiOnlyEf(fid) ? fid : probeEf();
-      const bool hadLogin = state_.anyVerified();
       const std::uint16_t sw = selectEf(probe);
       if (sw == Sw::Ok) {
         if (probe == fid) {
@@ -184,8 +184,21 @@ class Session {
           return sw;
         }
       }
+      return selectEf(fid);
     }
-    return selectEf(fid);
+    const std::uint16_t sw = selectEf(fid);
+    if (sw != Sw::Ok && isJpkiOnlyEf(fid)) {
+      // The AP was believed current (this transaction, or the one it continues) but does not
+      // have its own EF: the card lost its state without PC/SC telling (a power glitch). As
+      // above: select it again; the login is gone.
+      selectAid();
+      if (hadLogin && loginLost != nullptr) {
+        *loginLost = true;
+        return sw;
+      }
+      return selectEf(fid);
+    }
+    return sw;
   }
 
  private:

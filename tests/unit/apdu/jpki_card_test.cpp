@@ -589,6 +589,23 @@ TEST_F(JpkiCardTest, ContinuedTransactionAfterAFailedOneSelectsAgain) {
   EXPECT_EQ(card->sign(KeyRole::Auth, digestInfo), signature);
 }
 
+// A card that lost its state without PC/SC telling (fault matrix: "card lost its login
+// silently") while the AP was believed current: the missing key EF means the AP is gone, so the
+// login is gone too; SELECT AID, no COMPUTE, and the caller is told to log in again.
+TEST_F(JpkiCardTest, KeyEfMissingInAContinuedTransactionMeansTheLoginIsLost) {
+  verifyAuthOk();
+  script->continueOnNextBegin();
+  script->expect(selectEf(0x0017), kNotFound).expect(kSelectAid, kOk);
+  EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, digestInfo); }), Errc::SecurityStatus);
+  EXPECT_FALSE(card->verified(KeyRole::Auth));
+  // The next login selects the PIN EF of the AP now current, reads the counter and verifies.
+  script->continueOnNextBegin();
+  script->expect(selectEf(0x0018), kOk)
+      .expect(kVerifyStatus, "63 C3")
+      .expect("00 20 00 80 04 31 32 33 34", kOk);
+  EXPECT_EQ(card->verify(KeyRole::Auth, view("1234")).outcome, VerifyOutcome::Ok);
+}
+
 TEST_F(JpkiCardTest, SignViaGetResponse) {
   verifyAuthOk();
   const Bytes signature(256, 0x5A);
