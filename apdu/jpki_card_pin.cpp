@@ -39,6 +39,7 @@ PinStatus JpkiCard::pinStatus(KeyRole role) {
   const apdu::Response r = session->send(apdu::verifyStatus());
   const PinStatus status = statusFromSw(r.sw, info.maxTries);
   state_->tries[roleIndex(role)] = status.triesLeft;
+  session->setTriesExact(roleIndex(role));
   return status;
 }
 
@@ -65,12 +66,13 @@ VerifyResult JpkiCard::verify(KeyRole role, ByteView pin) {
 
   SessionRef session(*state_);
   selectPinEf(*session, role);
-  // The counter is read in this transaction (spends no try), whatever this object last learnt:
-  // another process may have used up the tries since, and a locked PIN never receives a VERIFY
-  // with data.
-  {
+  // The counter is read in this transaction (spends no try) unless it was learnt in this one or
+  // in one it continues: another process may have used up the tries since, and a locked PIN never
+  // receives a VERIFY with data.
+  if (!session->triesExact(index)) {
     const apdu::Response r = session->send(apdu::verifyStatus());
     state_->tries[index] = statusFromSw(r.sw, info.maxTries).triesLeft;
+    session->setTriesExact(index);
     if (state_->tries[index] == 0) {
       throw Error(Errc::PinLocked, "the PIN is locked (no tries left)", r.sw);
     }
@@ -103,6 +105,7 @@ VerifyResult JpkiCard::verify(KeyRole role, ByteView pin) {
     state_->tries[index] = 0;
     return {VerifyOutcome::Locked, 0};
   }
+  session->setTriesExact(index, false);  // whether this answer cost a try is unknown
   throwSw(r.sw, "VERIFY", true);
 }
 

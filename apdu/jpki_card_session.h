@@ -59,6 +59,7 @@ struct CardState {
   // transaction that continues it (apdu::Transaction::continued), unknown in any other.
   bool leftConfirmed = false;
   std::optional<std::uint16_t> leftCurrent;
+  std::array<bool, 2> leftTriesExact{false, false};
   // Batch: declared after `connection` so the shared transaction ends before it goes away.
   int batchDepth = 0;
   std::unique_ptr<Session> batch;
@@ -94,6 +95,7 @@ class Session {
     } else if (tx_.continued()) {
       confirmed_ = state_.leftConfirmed;
       current_ = state_.leftCurrent;
+      triesExact_ = state_.leftTriesExact;
     }
   }
   Session(const Session&) = delete;
@@ -101,7 +103,13 @@ class Session {
   ~Session() {  // before tx_ ends the transaction
     state_.leftConfirmed = confirmed_ && !broken_;
     state_.leftCurrent = broken_ ? std::nullopt : current_;
+    state_.leftTriesExact = broken_ ? std::array<bool, 2>{false, false} : triesExact_;
   }
+
+  // Whether CardState::tries of a key is exact: learnt from the card in this transaction or in
+  // one it continues, so that no other program can have spent a try since.
+  [[nodiscard]] bool triesExact(std::size_t index) const { return triesExact_.at(index); }
+  void setTriesExact(std::size_t index, bool exact = true) { triesExact_.at(index) = exact; }
 
   // True after a transport error: the shared transaction of a Batch is not reused.
   [[nodiscard]] bool broken() const { return broken_; }
@@ -113,6 +121,7 @@ class Session {
       broken_ = true;
       confirmed_ = false;
       current_.reset();
+      triesExact_ = {false, false};
       if (e.code() == Errc::CardReset) {
         // The card lost its selection and login; the next transaction re-checks the identity.
         state_.dropLogin();
@@ -216,6 +225,7 @@ class Session {
   apdu::Transaction tx_;
   bool confirmed_ = false;                // JPKI AP known to be current in this transaction
   std::optional<std::uint16_t> current_;  // EF known to be current in this transaction
+  std::array<bool, 2> triesExact_{false, false};
   bool broken_ = false;
 };
 

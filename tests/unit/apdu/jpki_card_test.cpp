@@ -589,6 +589,25 @@ TEST_F(JpkiCardTest, ContinuedTransactionAfterAFailedOneSelectsAgain) {
   EXPECT_EQ(card->sign(KeyRole::Auth, digestInfo), signature);
 }
 
+// Issue 20: the PIN counter learnt in a transaction the transport kept open is still exact in
+// the next one (nobody else reached the card), so a second VERIFY needs no counter read; in any
+// other transaction, and after a VERIFY answer that leaves the counter unknown, it is read again.
+TEST_F(JpkiCardTest, CounterLearntInAContinuedTransactionIsNotReadAgain) {
+  verifyAuthOk();
+  script->continueOnNextBegin();
+  script->expect("00 20 00 80 04 31 32 33 34", kOk);
+  EXPECT_EQ(card->verify(KeyRole::Auth, view("1234")).outcome, VerifyOutcome::Ok);
+  // Not continued: another program may have spent tries.
+  script->expect(selectEf(0x0018), kOk)
+      .expect(kVerifyStatus, "63 C3")
+      .expect("00 20 00 80 04 31 32 33 34", "6F 00");
+  EXPECT_EQ(errorOf([&] { card->verify(KeyRole::Auth, view("1234")); }), Errc::CardStatus);
+  // The odd answer left the counter unknown: read again, even though continued.
+  script->continueOnNextBegin();
+  script->expect(kVerifyStatus, "63 C2").expect("00 20 00 80 04 31 32 33 34", kOk);
+  EXPECT_EQ(card->verify(KeyRole::Auth, view("1234")).outcome, VerifyOutcome::Ok);
+}
+
 // A card that lost its state without PC/SC telling (fault matrix: "card lost its login
 // silently") while the AP was believed current: the missing key EF means the AP is gone, so the
 // login is gone too; SELECT AID, no COMPUTE, and the caller is told to log in again.
@@ -598,11 +617,10 @@ TEST_F(JpkiCardTest, KeyEfMissingInAContinuedTransactionMeansTheLoginIsLost) {
   script->expect(selectEf(0x0017), kNotFound).expect(kSelectAid, kOk);
   EXPECT_EQ(errorOf([&] { card->sign(KeyRole::Auth, digestInfo); }), Errc::SecurityStatus);
   EXPECT_FALSE(card->verified(KeyRole::Auth));
-  // The next login selects the PIN EF of the AP now current, reads the counter and verifies.
+  // The next login selects the PIN EF of the AP now current and verifies.
   script->continueOnNextBegin();
-  script->expect(selectEf(0x0018), kOk)
-      .expect(kVerifyStatus, "63 C3")
-      .expect("00 20 00 80 04 31 32 33 34", kOk);
+  // The counter is still exact (nobody else reached the card): not read again.
+  script->expect(selectEf(0x0018), kOk).expect("00 20 00 80 04 31 32 33 34", kOk);
   EXPECT_EQ(card->verify(KeyRole::Auth, view("1234")).outcome, VerifyOutcome::Ok);
 }
 
