@@ -175,39 +175,32 @@ class Session {
   // Makes `fid` the current EF while guaranteeing the JPKI AP is current; returns the SW of the
   // final SELECT EF. Unconfirmed: the first SELECT is of a JPKI-only EF (`fid` itself when it is
   // one, else a PIN EF) and 9000 confirms the AP; any other answer (6A82: another AP or the ISD)
-  // means SELECT AID, which logs out. If loginLost is given and a login was believed, *loginLost
-  // is set and nothing more is selected (the caller needed that login).
+  // means SELECT AID, which logs out. Confirmed: a JPKI-only EF that cannot be selected means the
+  // same. If loginLost is given and a login was believed, *loginLost is set and nothing more is
+  // selected (the caller needed that login).
   std::uint16_t selectInJpki(std::uint16_t fid, bool* loginLost = nullptr) {
     const bool hadLogin = state_.anyVerified();
+    std::uint16_t sw = 0;
     if (!confirmed_) {
       const std::uint16_t probe = isJpkiOnlyEf(fid) ? fid : probeEf();
-      const std::uint16_t sw = selectEf(probe);
+      sw = selectEf(probe);
       if (sw == Sw::Ok) {
-        if (probe == fid) {
-          return sw;
-        }
-      } else {
-        selectAid();  // another application was selected (or none): our login is gone anyway
-        if (hadLogin && loginLost != nullptr) {
-          *loginLost = true;
-          return sw;
-        }
+        return probe == fid ? sw : selectEf(fid);
       }
-      return selectEf(fid);
-    }
-    const std::uint16_t sw = selectEf(fid);
-    if (sw != Sw::Ok && isJpkiOnlyEf(fid)) {
-      // The AP was believed current (this transaction, or the one it continues) but does not
-      // have its own EF: the card lost its state without PC/SC telling (a power glitch). As
-      // above: select it again; the login is gone.
-      selectAid();
-      if (hadLogin && loginLost != nullptr) {
-        *loginLost = true;
+    } else {
+      sw = selectEf(fid);
+      // A JPKI-only EF missing while the AP was believed current (in this transaction or the one
+      // it continues): the card lost its state without PC/SC telling (a power glitch).
+      if (sw == Sw::Ok || !isJpkiOnlyEf(fid)) {
         return sw;
       }
-      return selectEf(fid);
     }
-    return sw;
+    selectAid();  // another application was selected (or none): our login is gone anyway
+    if (hadLogin && loginLost != nullptr) {
+      *loginLost = true;
+      return sw;
+    }
+    return selectEf(fid);
   }
 
  private:
