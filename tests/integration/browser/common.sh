@@ -171,9 +171,11 @@ said() { { grep -Eo "Please [^.]*$2[^.]*" <<<"$1" || grep -Eo "[^.]*$2[^.]*" <<<
 #     certificate is preselected); if CHOOSER_HOOK names a function, it is called first (PHASE);
 #   - the page (a window titled PAGE_TITLE_RE): screenshot, done.
 #   - RELOAD_AFTER=N: when neither a PIN dialog nor the page has come N seconds after the chooser
-#     was answered, the person opens the address again (Ctrl+L, Enter; F5 would reload the empty
-#     tab, the page never having loaded), once, as packaging/BROWSERS.md tells users whose page
-#     stays at "Performing a TLS handshake". Unset: no reload; the wait ends in failure.
+#     was answered, the person opens the address again (Ctrl+L, types $URL, Enter; F5 would reload
+#     the empty tab, the page never having loaded), once, as packaging/BROWSERS.md tells users
+#     whose page stays at "Performing a TLS handshake". The address is typed in full: Firefox shows
+#     it without "https://" and, Enter pressed on that, once opened http://localhost:8443 (an
+#     empty answer from a TLS server). Unset: no reload; the wait ends in failure.
 # Sets SEEN (ordered list of what the user saw), SIGN_PROMPTS, AUTH_PROMPTS, CHOOSERS, RELOADS,
 # PAGE_SHOT.
 drive() {
@@ -189,11 +191,12 @@ drive() {
       f=$(snap "$phase-stuck-after-chooser")
       text=$(ocr "$f" | tr '\n' ' ')
       echo "$text" >"${f%.png}.txt"
-      note "no PIN dialog $RELOAD_AFTER s after the chooser, the page does not load -> opens the address again (Ctrl+L, Enter)"
+      note "no PIN dialog $RELOAD_AFTER s after the chooser, the page does not load -> opens the address again (Ctrl+L, $URL, Enter)"
       SEEN+=("page stuck after the chooser")
       press "$(window_named "$main_re")" ctrl+l
+      xdotool type --delay 20 "$URL"
       xdotool key Return
-      mark "$phase: address opened again (Ctrl+L, Enter)"
+      mark "$phase: address opened again (Ctrl+L, $URL typed, Enter)"
       RELOADS=1
       continue
     fi
@@ -239,7 +242,10 @@ drive() {
     [[ -n $main ]] || continue
     if [[ -n $(window_named "$ERROR_TITLE_RE") ]]; then
       f=$(snap "$phase-error-page")
-      fail "$phase: the browser shows an error page: $(window_titles) (see $f; $(ocr "$f" | tr '\n' ' ' | cut -c1-300))"
+      text=$(ocr "$f" | tr '\n' ' ')
+      echo "$text" >"${f%.png}.txt"
+      stall_diagnostics "$phase"
+      fail "$phase: the browser shows an error page: $(window_titles) (see $f; ${text:0:300})"
     fi
     f=$JPKI_WORK/probe.png
     tp=$(now)
