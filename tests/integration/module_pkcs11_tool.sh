@@ -62,7 +62,21 @@ p11 --slot 0 --login --pin 1234 --test >test0.txt 2>&1 || { cat test0.txt; fail 
 p11 --slot 1 --login --pin ABC123 --test >test1.txt 2>&1 || { cat test1.txt; fail "pkcs11-tool --test (sign) failed"; }
 expect_grep 'No errors' test0.txt "--test reported errors on the auth token"
 expect_grep 'No errors' test1.txt "--test reported errors on the sign token"
-p11 --test-threads IL --test-threads ILGISLT0 --test-threads ISGI >threads.txt 2>&1 || { cat threads.txt; fail "--test-threads failed"; }
+# Three threads call C_Initialize (two with CKF_OS_LOCKING_OK, one with NULL) while the main
+# thread initialises, logs in and runs --test; two of them then list the slots and read a token's
+# info each. The main thread has work of its own: pkcs11-tool 0.23 sleeps 30 s at its end when a
+# test thread is still running (test_threads_cleanup), which a bare --test-threads always met.
+p11 --slot 0 --login --pin 1234 --test --test-threads IL --test-threads ILGISLT0 --test-threads INGISLT1 \
+  >threads.txt 2>&1 || { cat threads.txt; fail "--test-threads failed"; }
+if grep -Eq 'Unknown test|slot not available' threads.txt ||
+  grep -Eo 'returned CKR_[A-Z_]+' threads.txt | grep -Evq 'CKR_OK$|CKR_CRYPTOKI_ALREADY_INITIALIZED$'; then
+  cat threads.txt
+  fail "--test-threads: a thread's call failed"
+fi
+[[ $(grep -c 'C_GetSlotList returned CKR_OK' threads.txt) == 4 ]] || { cat threads.txt; fail "--test-threads: the two listing threads did not list the slots twice each"; }
+expect_grep 'token label *: JPKI Auth' threads.txt "--test-threads: no token info for slot 0"
+expect_grep 'token label *: JPKI Sign' threads.txt "--test-threads: no token info for slot 1"
+expect_grep 'No errors' threads.txt "--test beside --test-threads reported errors"
 p11 --test-fork >fork.txt 2>&1 || { cat fork.txt; fail "--test-fork failed"; }
 pass "pkcs11-tool --test on both tokens, --test-threads and --test-fork"
 
