@@ -174,7 +174,7 @@ said() { { grep -Eo "Please [^.]*$2[^.]*" <<<"$1" || grep -Eo "[^.]*$2[^.]*" <<<
 #     was answered, the person opens the address again (Ctrl+L, types $URL, Enter; F5 would reload
 #     the empty tab, the page never having loaded), once, as packaging/BROWSERS.md tells users
 #     whose page stays at "Performing a TLS handshake". The address is typed in full: Firefox shows
-#     it without "https://" and, Enter pressed on that, once opened http://localhost:8443 (an
+#     it without "https://" and, Enter pressed on that, sometimes opened http://localhost:8443 (an
 #     empty answer from a TLS server). Unset: no reload; the wait ends in failure.
 # Sets SEEN (ordered list of what the user saw), SIGN_PROMPTS, AUTH_PROMPTS, CHOOSERS, RELOADS,
 # PAGE_SHOT.
