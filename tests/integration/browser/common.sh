@@ -142,6 +142,13 @@ press() {
   sleep 0.3
   xdotool key --clearmodifiers "$@"
 }
+# open_address WINDOW: the person opens $URL in the browser window: Ctrl+L, the address typed in
+# full (Firefox shows an address without "https://", and Enter on that may open http://), Enter.
+open_address() {
+  press "$1" ctrl+l
+  xdotool type --delay 20 "$URL"
+  xdotool key Return
+}
 # type_into PHASE WINDOW TEXT: type as a person would (one key at a time), screenshot the dialog
 # with the (masked) PIN typed, then Enter.
 type_into() {
@@ -193,9 +200,7 @@ drive() {
       echo "$text" >"${f%.png}.txt"
       note "no PIN dialog $RELOAD_AFTER s after the chooser, the page does not load -> opens the address again (Ctrl+L, $URL, Enter)"
       SEEN+=("page stuck after the chooser")
-      press "$(window_named "$main_re")" ctrl+l
-      xdotool type --delay 20 "$URL"
-      xdotool key Return
+      open_address "$(window_named "$main_re")"
       mark "$phase: address opened again (Ctrl+L, $URL typed, Enter)"
       RELOADS=1
       continue

@@ -110,9 +110,7 @@ run_firefox() {
     sleep 0.3
   done
   mark "$phase: Firefox up; its first network check $( ((i < 50)) && echo done || echo 'not seen in 15 s')"
-  press "$WIN" ctrl+l
-  xdotool type --delay 20 "$URL"
-  xdotool key Return
+  open_address "$WIN"
   mark "$phase: $URL typed into the address bar"
   # The chooser counts as up once "Stored on" shows: clientauthask.js registers its OK handler
   # only after it has filled in the certificate details, so an earlier Enter would send no
